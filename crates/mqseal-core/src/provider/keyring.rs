@@ -267,7 +267,7 @@ fn parse_version(s: &str, line: usize) -> Result<u32> {
 fn key_not_found(name: &str) -> Error {
     Error::new(
         ErrorCode::KeyNotFound,
-        format!("key {name} is not in the keyring; create it with `mqseal keygen --name {name}`"),
+        format!("key {name} is not in the keyring; create it with `mqseal keygen --keyring PATH --name {name}`"),
     )
 }
 
@@ -395,6 +395,11 @@ impl LocalKeyring {
                 .map_err(|_| Error::internal("keyring lock poisoned"))? = file;
         }
         Ok(())
+    }
+
+    /// Returns the key names with their versions and primary version (no key bytes).
+    pub fn list(&self) -> Result<Vec<(String, Vec<u32>, u32)>> {
+        Ok(self.read()?.list())
     }
 
     fn read(&self) -> Result<std::sync::RwLockReadGuard<'_, KeyringFile>> {
