@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts and stops a local Apache RocketMQ 5.3.3 NameServer + Broker (or NameServer +
 # Proxy in local mode, which runs the broker inside the proxy JVM) from Maven jars,
-# for tests and demos. Clients must use 127.0.0.1; see README.md for ports and layout.
+# for tests and demos. Clients must use 127.0.0.1. README.md lists the ports and files.
 #
 # Usage: rmq.sh start [--proxy] | stop | status | topic [--type TYPE] NAME... |
 #        group [--fifo] [--retry-max N] NAME... | admin SUBCOMMAND [ARGS...] |
@@ -32,8 +32,10 @@ else
 fi
 MVN="${MVN:-mvn}"
 
-# JDK 17 needs these because RocketMQ 5.3.3 is built for Java 8 and casts to
-# sun.nio.ch.DirectBuffer and reflects into java.nio buffers.
+# RocketMQ 5.3.3 targets Java 8. Its store casts buffers to sun.nio.ch.DirectBuffer
+# in CommitLog, DefaultMappedFile and TransientStorePool, which throws
+# IllegalAccessError on JDK 17 without these flags. Sending and receiving with the
+# default broker settings also worked without them.
 readonly JDK_OPENS=(
     --add-exports=java.base/sun.nio.ch=ALL-UNNAMED
     --add-opens=java.base/java.nio=ALL-UNNAMED
@@ -50,13 +52,13 @@ log() {
     echo "rmq.sh: $*" >&2
 }
 
-# Refuses state directories whose cleanup could delete unrelated files.
+# Rejects state directories whose cleanup could delete unrelated files.
 check_state_dir() {
     [[ -n "$STATE_DIR" ]] || die "MQSEAL_RMQ_DIR is empty"
     STATE_DIR="$(realpath -m -- "$STATE_DIR")"
     case "$STATE_DIR" in
         / | "$HOME" | /tmp | /var/tmp | /usr | /usr/* | /etc | /etc/*)
-            die "refusing state directory $STATE_DIR; set MQSEAL_RMQ_DIR to a dedicated directory"
+            die "state directory $STATE_DIR is not safe to clear. Set MQSEAL_RMQ_DIR to a dedicated directory."
             ;;
     esac
 }
@@ -64,7 +66,7 @@ check_state_dir() {
 store_dir() { echo "$STATE_DIR/store"; }
 log_dir() { echo "$STATE_DIR/logs"; }
 
-# Every JVM started here carries this property, so stop() can tell our processes
+# Every JVM started here carries this property, so stop_role can tell our processes
 # apart from unrelated ones that reused a recorded PID.
 marker() { echo "-Dmqseal.rmq.dir=$STATE_DIR"; }
 
@@ -74,8 +76,11 @@ pid_file() { echo "$STATE_DIR/$1.pid"; }
 is_ours() {
     local pid="$1"
     [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-    [[ -r "/proc/$pid/cmdline" ]] || return 1
-    tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF -- "$(marker)"
+    local cmdline
+    # No pipe into 'grep -q' here: with pipefail, grep exiting early would make tr
+    # fail with SIGPIPE and report a running JVM as gone.
+    cmdline="$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+    [[ $'\n'"$cmdline"$'\n' == *$'\n'"$(marker)"$'\n'* ]]
 }
 
 recorded_pid() {
@@ -105,10 +110,10 @@ resolve_classpath() {
             echo "$cp_file"
             return
         fi
-        log "cached classpath names a missing jar; resolving again"
+        log "cached classpath names a missing jar. Resolving it again."
     fi
 
-    command -v "$MVN" >/dev/null || die "Maven ('$MVN') not found; install Maven or set MVN"
+    command -v "$MVN" >/dev/null || die "Maven command '$MVN' not found. Install Maven or set MVN."
     log "resolving the RocketMQ classpath with Maven (first run downloads the jars)"
     local mvn_log="$STATE_DIR/mvn.log"
     if ! "$MVN" -B -q -f "$POM" dependency:build-classpath \
@@ -140,8 +145,8 @@ run_admin() {
 }
 
 # Runs FUNCTION once per remaining argument, at most 4 at a time, and writes the
-# output of call N to OUTPUT_DIR/N. Admin JVMs spend most of their 7 s waiting on
-# exit, so running them side by side saves time for lists of topics or groups.
+# output of call N to OUTPUT_DIR/N. An admin JVM spends most of its 4 to 7 s waiting
+# on exit, so running several side by side saves time for lists of topics or groups.
 run_parallel() {
     local output_dir="$1" function="$2"
     shift 2
@@ -169,8 +174,12 @@ listenPort=$NAMESRV_PORT
 EOF
 
     # Sizes: the commit log must exceed maxMessageSize (4 MiB) plus 64 KiB. The
-    # defaults (1 GiB commit log, 100 MiB timer log, 400 MiB index files) are sparse
+    # defaults (1 GiB commit log, 100 MiB timer log, 420 MB index files) are sparse
     # but reserve far more address space than a test needs.
+    # enableMixedMessageType lets 'topic --type MIXED' work; the broker rejects
+    # MIXED topics by default. transactionCheckInterval (default 30 s) makes
+    # transaction check-backs arrive within seconds. waitTimeMillsInSendQueue
+    # (default 200 ms) avoids "broker busy" rejections on a loaded 2-core machine.
     cat >"$STATE_DIR/conf/broker.conf" <<EOF
 brokerClusterName=$CLUSTER
 brokerName=$BROKER_NAME
@@ -193,6 +202,7 @@ maxHashSlotNum=5000
 maxIndexNum=20000
 autoCreateTopicEnable=true
 autoCreateSubscriptionGroup=true
+enableMixedMessageType=true
 transactionCheckInterval=1000
 waitTimeMillsInSendQueue=1000
 EOF
@@ -214,10 +224,12 @@ EOF
 
 write_env_file() {
     local mode="$1"
-    local proxy_endpoint="" proxy_remoting=""
+    # Remoting clients use the NameServer in both modes. In local mode the 5.3.3
+    # proxy returns its gRPC port in the routes it serves on its remoting port, so a
+    # remoting client pointed at the proxy times out.
+    local proxy_endpoint=""
     if [[ "$mode" == proxy ]]; then
         proxy_endpoint="$HOST:$PROXY_GRPC_PORT"
-        proxy_remoting="$HOST:$PROXY_REMOTING_PORT"
     fi
     {
         printf 'export MQSEAL_RMQ_DIR=%q\n' "$STATE_DIR"
@@ -225,7 +237,6 @@ write_env_file() {
         printf 'export MQSEAL_RMQ_NAMESRV_ADDR=%q\n' "$HOST:$NAMESRV_PORT"
         printf 'export MQSEAL_RMQ_BROKER_ADDR=%q\n' "$HOST:$BROKER_PORT"
         printf 'export MQSEAL_RMQ_PROXY_ENDPOINT=%q\n' "$proxy_endpoint"
-        printf 'export MQSEAL_RMQ_PROXY_REMOTING_ADDR=%q\n' "$proxy_remoting"
         printf 'export MQSEAL_RMQ_STORE_DIR=%q\n' "$(store_dir)"
         printf 'export MQSEAL_RMQ_LOG_DIR=%q\n' "$(log_dir)"
         printf 'export MQSEAL_RMQ_CLASSPATH_FILE=%q\n' "$STATE_DIR/classpath.txt"
@@ -261,12 +272,14 @@ launch() {
     echo $! >"$(pid_file "$role")"
 }
 
+# Prints the end of each server log, without the logback INFO/WARN status lines
+# that fill the start of every .out file.
 print_log_tails() {
     local file
     for file in "$(log_dir)"/*.out "$(log_dir)"/rocketmqlogs/{namesrv,broker,proxy}.log; do
         [[ -f "$file" ]] || continue
         echo "----- last 40 lines of $file -----" >&2
-        tail -n 40 "$file" >&2
+        grep -v -e ' |-INFO in ' -e ' |-WARN in ' "$file" | tail -n 40 >&2 || true
     done
 }
 
@@ -278,7 +291,7 @@ check_alive() {
         if ! is_ours "$pid"; then
             print_log_tails
             stop_all >&2
-            die "$role (pid $pid) exited during startup; its output is in $(log_dir)/$role.out"
+            die "$role (pid $pid) exited during startup. Its output is in $(log_dir)/$role.out."
         fi
     done
 }
@@ -295,8 +308,8 @@ wait_ready() {
     local deadline=$((SECONDS + START_TIMEOUT))
 
     # The broker registers with the NameServer before it prints its boot line, so
-    # the first clusterList below normally succeeds. Each clusterList costs about
-    # 7 s because the admin client waits up to 3 s per service thread on exit.
+    # the first clusterList below normally succeeds. Each clusterList costs 4 to 7 s
+    # because the admin client waits up to 3 s per service thread on exit.
     until grep -qF "$boot_line" "$(log_dir)/$server_role.out" 2>/dev/null; do
         check_alive namesrv "$server_role"
         ((SECONDS < deadline)) || fail_start "$server_role did not print '$boot_line'"
@@ -325,7 +338,7 @@ wait_ready() {
 fail_start() {
     print_log_tails
     stop_all >&2
-    die "startup failed after ${START_TIMEOUT}s: $1; logs are in $(log_dir)"
+    die "startup failed because the $1 (start timeout ${START_TIMEOUT}s). Logs are in $(log_dir)."
 }
 
 cmd_start() {
@@ -338,13 +351,13 @@ cmd_start() {
         shift
     done
 
-    command -v "$JAVA" >/dev/null || die "java not found; install JDK 17 or set JAVA_HOME"
+    command -v "$JAVA" >/dev/null || die "java not found. Install JDK 17 or set JAVA_HOME."
     mkdir -p "$STATE_DIR"
 
     local role
     for role in namesrv broker proxy; do
         if is_ours "$(recorded_pid "$role" || true)"; then
-            die "$role from an earlier start is still running in $STATE_DIR; run 'rmq.sh stop' first"
+            die "$role from an earlier start is still running in $STATE_DIR. Run 'rmq.sh stop' first."
         fi
     done
 
@@ -353,7 +366,7 @@ cmd_start() {
     [[ "$mode" == proxy ]] && ports+=("$PROXY_GRPC_PORT" "$PROXY_REMOTING_PORT")
     for port in "${ports[@]}"; do
         if port_open "$port"; then
-            die "port $port on $HOST is already in use; stop its owner or choose other MQSEAL_RMQ_*_PORT values"
+            die "port $port on $HOST is already in use. Stop its owner or choose other MQSEAL_RMQ_*_PORT values."
         fi
     done
 
@@ -440,7 +453,7 @@ cmd_status() {
 }
 
 require_started() {
-    [[ -f "$STATE_DIR/env.sh" ]] || die "no RocketMQ started in $STATE_DIR; run 'rmq.sh start' first"
+    [[ -f "$STATE_DIR/env.sh" ]] || die "no RocketMQ started in $STATE_DIR. Run 'rmq.sh start' first."
     # shellcheck source=/dev/null
     source "$STATE_DIR/env.sh"
 }
@@ -473,8 +486,8 @@ cmd_topic() {
 
     # The proxy rejects a message whose type differs from the topic's message.type
     # attribute (enableTopicMessageTypeCheck, on by default), so every topic gets one.
-    # FIFO topics also get the NameServer order configuration (-o true) that
-    # remoting clients use for ordered routing.
+    # FIFO topics also get the NameServer order configuration (-o true), from which
+    # remoting producers build the topic's queue list.
     local -a args=(-a "+message.type=$type")
     [[ "$type" == FIFO ]] && args+=(-o true)
 
@@ -496,7 +509,7 @@ cmd_topic() {
         fi
     done
     rm -rf -- "$output_dir"
-    [[ "$failed" == 0 ]] || die "topic creation failed; the mqadmin output is above"
+    [[ "$failed" == 0 ]] || die "topic creation failed. The mqadmin output is above."
 }
 
 cmd_group() {
@@ -521,7 +534,8 @@ cmd_group() {
     ((${#names[@]})) || die "group: missing group name"
     require_started
 
-    # consumeMessageOrderly makes the proxy hand out FIFO settings to gRPC consumers.
+    # consumeMessageOrderly makes the proxy send FIFO subscription settings to gRPC
+    # consumers.
     local -a args=(-o "$fifo")
     [[ -n "$retry_max" ]] && args+=(-r "$retry_max")
 
@@ -543,7 +557,7 @@ cmd_group() {
         fi
     done
     rm -rf -- "$output_dir"
-    [[ "$failed" == 0 ]] || die "consumer group creation failed; the mqadmin output is above"
+    [[ "$failed" == 0 ]] || die "consumer group creation failed. The mqadmin output is above."
 }
 
 usage() {
