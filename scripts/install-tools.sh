@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the tools the C ABI build needs, at pinned versions, when they are missing.
+#   cbindgen 0.29.4  generates include/mqseal.h (make header / make check-header)
+# gcc and valgrind come from Debian packages (make test-c); they are installed with
+# apt-get only when absent and when running as root.
+# Safe to run repeatedly: each tool is installed only when absent or at another version.
+set -euo pipefail
+
+CBINDGEN_VERSION=0.29.4
+
+have_cbindgen() {
+    command -v cbindgen >/dev/null 2>&1 &&
+        [ "$(cbindgen --version 2>/dev/null)" = "cbindgen ${CBINDGEN_VERSION}" ]
+}
+
+if ! have_cbindgen; then
+    echo "install-tools: installing cbindgen ${CBINDGEN_VERSION}" >&2
+    cargo install cbindgen --version "${CBINDGEN_VERSION}" --locked
+fi
+
+missing=()
+command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
+command -v make >/dev/null 2>&1 || missing+=(make)
+if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "install-tools: installing ${missing[*]} with apt-get" >&2
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+    else
+        echo "install-tools: missing ${missing[*]}; install them with your package manager" >&2
+        exit 1
+    fi
+fi
+
+echo "install-tools: $(cbindgen --version), $(gcc --version | head -n1), $(valgrind --version)" >&2
