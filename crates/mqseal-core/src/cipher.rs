@@ -190,6 +190,39 @@ fn consumer_cache_key(suite: Suite, key_id: &str, key_version: u32, wrapped: &[u
     k
 }
 
+/// Stack room for a consumer cache key, so a cache hit allocates nothing; keys of
+/// KMS-wrapped data keys (a few hundred bytes) fit too.
+const CACHE_KEY_STACK: usize = 512;
+
+/// Builds the consumer cache key of a key entry on the stack when it fits.
+fn cache_key_of<'b>(
+    suite: Suite,
+    entry: &envelope::KeyEntry<'_>,
+    stack: &'b mut [u8; CACHE_KEY_STACK],
+) -> std::borrow::Cow<'b, [u8]> {
+    let len = 6 + entry.key_id.len() + entry.wrapped.len();
+    if len > CACHE_KEY_STACK {
+        return std::borrow::Cow::Owned(consumer_cache_key(
+            suite,
+            entry.key_id,
+            entry.key_version,
+            entry.wrapped,
+        ));
+    }
+    stack[0] = suite.id();
+    stack[1] = entry.key_id.len() as u8;
+    let mut pos = 2;
+    for part in [
+        entry.key_id.as_bytes(),
+        &entry.key_version.to_be_bytes(),
+        entry.wrapped,
+    ] {
+        stack[pos..pos + part.len()].copy_from_slice(part);
+        pos += part.len();
+    }
+    std::borrow::Cow::Borrowed(&stack[..len])
+}
+
 /// Layout of the plaintext sealed inside an envelope, computed before encryption.
 struct Inner2<'a> {
     flags: u8,
@@ -406,9 +439,6 @@ impl Cipher {
     }
 
     fn context_block_len(&self, context: &[u8]) -> Result<usize> {
-        if !self.inner.config.store_context {
-            return Ok(0);
-        }
         if context.len() > u16::MAX as usize {
             return Err(Error::invalid(format!(
                 "the encoded context is {} bytes; a stored context is limited to {} bytes",
@@ -423,12 +453,17 @@ impl Cipher {
     /// properties, no compression and the given context, under the current data key
     /// (creating it if needed). With sealed properties add `4 + encoded length`.
     pub fn encrypted_len(&self, body_len: usize, context: Option<&Context>) -> Result<usize> {
-        let ctx = context
-            .map(Attributes::encode)
-            .unwrap_or_else(|| Attributes::new().encode());
+        let ctx_block = if self.inner.config.store_context {
+            let ctx = context
+                .map(Attributes::encode)
+                .unwrap_or_else(|| Attributes::new().encode());
+            self.context_block_len(&ctx)?
+        } else {
+            0
+        };
         let (key, _) = self.peek_key()?;
         Ok(key.prefix.len()
-            + self.context_block_len(&ctx)?
+            + ctx_block
             + key.keys.commitment.len()
             + SEQUENCE_LEN
             + body_len
@@ -473,12 +508,15 @@ impl Cipher {
         out: Output<'_>,
     ) -> Result<usize> {
         self.check_body_len(body.len())?;
-        let mut ctx = Vec::with_capacity(64);
-        match options.context {
-            Some(c) => c.encode_into(&mut ctx),
-            None => ctx.extend_from_slice(&[0, 0]),
-        }
-        let ctx_block = self.context_block_len(&ctx)?;
+        // The context is encoded straight into the associated data, and separately only
+        // when it is also stored in the header.
+        let empty = Attributes::new();
+        let context = options.context.unwrap_or(&empty);
+        let stored: Option<Vec<u8>> = self.inner.config.store_context.then(|| context.encode());
+        let ctx_block = match &stored {
+            Some(ctx) => self.context_block_len(ctx)?,
+            None => 0,
+        };
         let plain = self.build_plaintext(body, options.properties)?;
         let plaintext = plain.plaintext();
         let (key, sequence) = self.reserve(plaintext.len())?;
@@ -508,9 +546,9 @@ impl Cipher {
         buf[..pos].copy_from_slice(&key.prefix);
         buf[FLAGS_OFFSET] = flags;
         let keys_end = pos;
-        if ctx_block > 0 {
+        if let Some(ctx) = &stored {
             buf[pos..pos + 2].copy_from_slice(&(ctx.len() as u16).to_be_bytes());
-            buf[pos + 2..pos + ctx_block].copy_from_slice(&ctx);
+            buf[pos + 2..pos + ctx_block].copy_from_slice(ctx);
             pos += ctx_block;
         }
         buf[pos..pos + key.keys.commitment.len()].copy_from_slice(&key.keys.commitment);
@@ -519,25 +557,27 @@ impl Cipher {
         pos += SEQUENCE_LEN;
         debug_assert_eq!(pos, header_len);
 
-        let mut aad = Vec::with_capacity(FLAGS_OFFSET + 1 + (header_len - keys_end) + ctx.len());
+        let mut aad =
+            Vec::with_capacity(FLAGS_OFFSET + 1 + (header_len - keys_end) + context.encoded_len());
         aad.extend_from_slice(&buf[..=FLAGS_OFFSET]);
         aad.extend_from_slice(&buf[keys_end..header_len]);
-        aad.extend_from_slice(&ctx);
+        context.encode_into(&mut aad);
 
-        let (payload, tag_out) = buf[header_len..].split_at_mut(plaintext.len());
-        let tag =
-            key.keys
-                .aead
-                .seal_into(&envelope::nonce_for(sequence), &aad, plaintext, payload)?;
-        tag_out.copy_from_slice(&tag);
+        key.keys.aead.seal_into(
+            &envelope::nonce_for(sequence),
+            &aad,
+            plaintext,
+            &mut buf[header_len..],
+        )?;
         Counters::add(&self.inner.counters.encrypted);
         Ok(total)
     }
 
     /// Recovers the derived keys of an envelope from the cache or a provider.
     fn keys_for(&self, env: &Envelope<'_>) -> Result<(Arc<DerivedKeys>, usize)> {
+        let mut stack = [0u8; CACHE_KEY_STACK];
         for (i, entry) in env.keys.iter().enumerate() {
-            let ck = consumer_cache_key(env.suite, entry.key_id, entry.key_version, entry.wrapped);
+            let ck = cache_key_of(env.suite, entry, &mut stack);
             if let Some(k) = self.inner.consumer.get(&ck) {
                 Counters::add(&self.inner.counters.cache_hits);
                 return Ok((k, i));
@@ -555,7 +595,7 @@ impl Cipher {
             else {
                 continue;
             };
-            let ck = consumer_cache_key(env.suite, entry.key_id, entry.key_version, entry.wrapped);
+            let ck = cache_key_of(env.suite, entry, &mut stack);
             let loaded = self.inner.consumer.get_or_load(&ck, || {
                 let wrapped = entry.to_wrapped_key();
                 let dek = self.call_provider(|| provider.unwrap(&wrapped))?;
@@ -627,16 +667,15 @@ impl Cipher {
         out: Output<'_>,
     ) -> Result<(usize, DecryptInfo)> {
         let env = Envelope::parse(bytes)?;
-        let mut ctx = Vec::with_capacity(64);
-        match (context.filter(|c| !c.is_empty()), env.stored_context) {
-            (Some(c), _) => c.encode_into(&mut ctx),
-            (None, Some(stored)) => ctx.extend_from_slice(stored),
-            (None, None) => ctx.extend_from_slice(&[0, 0]),
-        }
         let (keys, index) = self.keys_for(&env)?;
         keys.verify_commitment(env.commitment)?;
-        let mut aad = Vec::with_capacity(env.header.len() + ctx.len());
-        env.associated_data(&ctx, &mut aad);
+        let mut aad = Vec::with_capacity(env.header.len() + 64);
+        env.associated_header(&mut aad);
+        match (context.filter(|c| !c.is_empty()), env.stored_context) {
+            (Some(c), _) => c.encode_into(&mut aad),
+            (None, Some(stored)) => aad.extend_from_slice(stored),
+            (None, None) => aad.extend_from_slice(&[0, 0]),
+        }
         let nonce = envelope::nonce_for(env.sequence);
         let entry = &env.keys[index];
         let mut info = DecryptInfo {

@@ -230,12 +230,11 @@ impl<'a> Envelope<'a> {
         })
     }
 
-    /// Appends the associated data of this envelope to `aad`: the first four header
-    /// bytes, the header bytes after the wrapped keys, then the canonical context.
-    pub(crate) fn associated_data(&self, context: &[u8], aad: &mut Vec<u8>) {
+    /// Appends the header part of the associated data to `aad`: the first four header
+    /// bytes and the header bytes after the wrapped keys. The canonical context follows.
+    pub(crate) fn associated_header(&self, aad: &mut Vec<u8>) {
         aad.extend_from_slice(&self.header[..FLAGS_OFFSET + 1]);
         aad.extend_from_slice(&self.header[self.keys_end..]);
-        aad.extend_from_slice(context);
     }
 
     /// Returns an owned summary for display (`mqseal inspect`); contains no secrets.

@@ -194,30 +194,33 @@ impl AeadKey {
         }
     }
 
-    /// Encrypts `input` into `output` (same length) and returns the tag.
+    /// Encrypts `input` into `output`, which is `input.len() + TAG_LEN` bytes long and
+    /// receives the ciphertext followed by the tag. Reads and writes each byte once: no
+    /// copy of the input is made.
     pub(crate) fn seal_into(
         &self,
         nonce: &[u8; NONCE_LEN],
         aad: &[u8],
         input: &[u8],
         output: &mut [u8],
-    ) -> Result<[u8; TAG_LEN]> {
-        debug_assert_eq!(input.len(), output.len());
+    ) -> Result<()> {
+        if output.len() != input.len() + TAG_LEN {
+            return Err(Error::internal("AEAD output buffer has the wrong length"));
+        }
         match self {
             #[cfg(feature = "aws-lc")]
             AeadKey::AwsLc(key) => {
                 use aws_lc_rs::aead::{Aad, Nonce};
-                output.copy_from_slice(input);
-                let tag = key
-                    .seal_in_place_separate_tag(
-                        Nonce::assume_unique_for_key(*nonce),
-                        Aad::from(aad),
-                        output,
-                    )
-                    .map_err(|_| seal_failed())?;
-                let mut out = [0u8; TAG_LEN];
-                out.copy_from_slice(tag.as_ref());
-                Ok(out)
+                // With an empty in-place part, the scatter form encrypts `input` into
+                // `output` and appends the tag.
+                key.seal_in_place_scatter(
+                    Nonce::assume_unique_for_key(*nonce),
+                    Aad::from(aad),
+                    &mut [],
+                    input,
+                    output,
+                )
+                .map_err(|_| seal_failed())
             }
             #[cfg(feature = "rustcrypto")]
             AeadKey::Aes(key) => rc_seal(key.as_ref(), nonce, aad, input, output),
@@ -270,7 +273,7 @@ fn rc_seal<A>(
     aad: &[u8],
     input: &[u8],
     output: &mut [u8],
-) -> Result<[u8; TAG_LEN]>
+) -> Result<()>
 where
     A: aes_gcm::aead::AeadInOut<
             NonceSize = aes_gcm::aead::consts::U12,
@@ -278,14 +281,14 @@ where
         >,
 {
     use aes_gcm::aead::inout::InOutBuf;
-    let buf = InOutBuf::new(input, output)
+    let (payload, tag_out) = output.split_at_mut(input.len());
+    let buf = InOutBuf::new(input, payload)
         .map_err(|_| Error::internal("AEAD buffers differ in length"))?;
     let tag = key
         .encrypt_inout_detached(nonce.into(), aad, buf)
         .map_err(|_| seal_failed())?;
-    let mut out = [0u8; TAG_LEN];
-    out.copy_from_slice(tag.as_slice());
-    Ok(out)
+    tag_out.copy_from_slice(tag.as_slice());
+    Ok(())
 }
 
 #[cfg(feature = "rustcrypto")]

@@ -267,7 +267,9 @@ fn parse_version(s: &str, line: usize) -> Result<u32> {
 fn key_not_found(name: &str) -> Error {
     Error::new(
         ErrorCode::KeyNotFound,
-        format!("key {name} is not in the keyring; create it with `mqseal keygen --keyring PATH --name {name}`"),
+        format!(
+            "key {name} is not in the keyring; create it with `mqseal keygen --keyring PATH --name {name}`"
+        ),
     )
 }
 
