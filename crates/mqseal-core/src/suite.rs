@@ -147,6 +147,9 @@ impl FromStr for Backend {
 }
 
 /// A keyed AEAD instance of one suite on one backend, with its key schedule done.
+///
+/// Both backends wipe the key schedule on drop: RustCrypto through its `zeroize`
+/// feature, aws-lc because `OPENSSL_free` cleanses every allocation it releases.
 pub(crate) enum AeadKey {
     #[cfg(feature = "aws-lc")]
     AwsLc(aws_lc_rs::aead::LessSafeKey),
