@@ -51,6 +51,31 @@ check-header: c-tools
 test-c: c-tools ffi-lib
 	tests/c/run.sh $(FFI_LIBDIR)
 
+# --- Java binding (bindings/java/native, bindings/java/mqseal-java) ------------
+.PHONY: java-lib test-java-lib bench-java
+
+JAVA_POM := bindings/java/pom.xml
+# Short JMH run: one fork, 2 warm-up and 3 measured iterations of one second each.
+JMH_ARGS ?= -f 1 -wi 2 -i 3 -w 1s -r 1s
+
+# Builds the JNI library (release) and installs the mqseal-java jar, which carries
+# it, into ~/.m2.
+java-lib:
+	bindings/java/build-native.sh
+	mvn -B -q -f $(JAVA_POM) -pl mqseal-java -am install -DskipTests
+
+# Runs the mqseal-java tests (JUnit 5, Surefire) against a fresh native library.
+test-java-lib:
+	bindings/java/build-native.sh
+	mvn -B -f $(JAVA_POM) -pl mqseal-java -am verify
+
+# Runs the JMH benchmarks (bindings/java/mqseal-bench) and writes build/bench/jmh.json.
+bench-java: java-lib
+	mvn -B -q -f $(JAVA_POM) -Pbench -pl mqseal-bench -am package -DskipTests
+	mkdir -p build/bench
+	java -jar bindings/java/mqseal-bench/target/benchmarks.jar $(JMH_ARGS) \
+		-rf json -rff build/bench/jmh.json
+
 # --- Java (bindings/java, examples/java) ---------------------------------------
 test-java:
 	@echo "test-java: provided by the Java work"
