@@ -20,7 +20,7 @@ test-rust:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --features mqseal-core/rustcrypto -- -D warnings
-	scripts/check-headers.sh
+	$(MAKE) check-header
 
 fmt:
 	$(CARGO) fmt --all
@@ -87,7 +87,7 @@ demo:
 test: test-rust check-header test-c test-java
 
 bench:
-	$(CARGO) bench -p mqseal-core
+	$(CARGO) bench -p mqseal-core --features rustcrypto --bench envelope
 
 clean:
 	$(CARGO) clean

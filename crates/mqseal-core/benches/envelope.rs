@@ -36,7 +36,11 @@ fn cipher(backend: Backend, suite: Suite) -> Cipher {
 
 fn raw_aws_lc(suite: Suite) -> impl FnMut(&mut [u8]) {
     use aws_lc_rs::aead::{AES_256_GCM, Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey};
-    let alg = if suite == Suite::Aes256Gcm { &AES_256_GCM } else { &CHACHA20_POLY1305 };
+    let alg = if suite == Suite::Aes256Gcm {
+        &AES_256_GCM
+    } else {
+        &CHACHA20_POLY1305
+    };
     let key = LessSafeKey::new(UnboundKey::new(alg, &[7u8; 32]).expect("key"));
     let mut counter = 0u64;
     move |buf: &mut [u8]| {
@@ -67,8 +71,11 @@ fn raw_rustcrypto(suite: Suite) -> Box<dyn FnMut(&mut [u8])> {
             counter += 1;
             let mut n = aes_gcm::aead::Nonce::<A>::default();
             n[4..12].copy_from_slice(&counter.to_be_bytes());
-            let tag = key.encrypt_inout_detached(&n, &[0u8; 48], buf.into()).expect("seal");
-            key.decrypt_inout_detached(&n, &[0u8; 48], buf.into(), &tag).expect("open");
+            let tag = key
+                .encrypt_inout_detached(&n, &[0u8; 48], buf.into())
+                .expect("seal");
+            key.decrypt_inout_detached(&n, &[0u8; 48], buf.into(), &tag)
+                .expect("open");
         })
     }
     match suite {
@@ -81,22 +88,36 @@ fn bench_pairs(c: &mut Criterion) {
     let ctx = Context::from_pairs([("topic", "bench-topic")]).expect("context");
     for &suite in Suite::ALL {
         let mut group = c.benchmark_group(format!("pair/{}", suite.name()));
-        group.measurement_time(Duration::from_secs(2)).warm_up_time(Duration::from_millis(500)).sample_size(30);
+        group
+            .measurement_time(Duration::from_secs(2))
+            .warm_up_time(Duration::from_millis(500))
+            .sample_size(30);
         for &size in SIZES {
             group.throughput(Throughput::Bytes(size as u64));
             let body = vec![0xA5u8; size];
             for &backend in Backend::AVAILABLE {
                 let c = cipher(backend, suite);
-                let options = EncryptOptions { context: Some(&ctx), properties: None };
+                let options = EncryptOptions {
+                    context: Some(&ctx),
+                    properties: None,
+                };
                 let mut env = vec![0u8; c.encrypted_len(size, Some(&ctx)).expect("len")];
                 let mut plain = vec![0u8; size];
-                group.bench_with_input(BenchmarkId::new(format!("mqseal-{}", backend.name()), size), &size, |b, _| {
-                    b.iter(|| {
-                        let n = c.encrypt_into(black_box(&body), &options, &mut env).expect("encrypt");
-                        let (m, _) = c.decrypt_into(&env[..n], Some(&ctx), &mut plain).expect("decrypt");
-                        black_box(m)
-                    })
-                });
+                group.bench_with_input(
+                    BenchmarkId::new(format!("mqseal-{}", backend.name()), size),
+                    &size,
+                    |b, _| {
+                        b.iter(|| {
+                            let n = c
+                                .encrypt_into(black_box(&body), &options, &mut env)
+                                .expect("encrypt");
+                            let (m, _) = c
+                                .decrypt_into(&env[..n], Some(&ctx), &mut plain)
+                                .expect("decrypt");
+                            black_box(m)
+                        })
+                    },
+                );
             }
             let mut buf = body.clone();
             let mut aws = raw_aws_lc(suite);
