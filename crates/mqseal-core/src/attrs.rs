@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::buf::ByteSink;
 use crate::error::{Error, Result};
 
 /// Maximum number of entries in an encoded map.
@@ -109,12 +110,16 @@ impl Attributes {
 
     /// Appends the canonical encoding to `out`.
     pub fn encode_into(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&(self.entries.len() as u16).to_be_bytes());
+        self.write_to(out);
+    }
+
+    pub(crate) fn write_to(&self, out: &mut impl ByteSink) {
+        out.put(&(self.entries.len() as u16).to_be_bytes());
         for (k, v) in &self.entries {
-            out.extend_from_slice(&(k.len() as u16).to_be_bytes());
-            out.extend_from_slice(k.as_bytes());
-            out.extend_from_slice(&(v.len() as u16).to_be_bytes());
-            out.extend_from_slice(v.as_bytes());
+            out.put(&(k.len() as u16).to_be_bytes());
+            out.put(k.as_bytes());
+            out.put(&(v.len() as u16).to_be_bytes());
+            out.put(v.as_bytes());
         }
     }
 

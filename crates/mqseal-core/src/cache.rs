@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::clock;
 
 use crate::dek::DerivedKeys;
 use crate::error::{Error, Result};
@@ -17,7 +19,8 @@ pub(crate) struct ActiveKey {
     /// Magic, version, suite, a zero flag byte, and the wrapped keys.
     pub(crate) prefix: Vec<u8>,
     fork_generation: u64,
-    expires: Instant,
+    /// Expiry time in [`clock::now_millis`] milliseconds.
+    expires: u64,
     max_messages: u64,
     max_bytes: u64,
     next_sequence: AtomicU64,
@@ -30,7 +33,7 @@ impl ActiveKey {
             keys,
             prefix,
             fork_generation: fork::generation(),
-            expires: Instant::now() + limits.max_age,
+            expires: clock::now_millis().saturating_add(clock::millis(limits.max_age)),
             max_messages: limits.max_messages,
             max_bytes: limits.max_bytes,
             next_sequence: AtomicU64::new(0),
@@ -44,7 +47,7 @@ impl ActiveKey {
     /// Each call takes a fresh number from an atomic counter, so no two messages under
     /// this key get the same nonce, whatever the number of threads.
     pub(crate) fn reserve(&self, len: u64) -> Option<u32> {
-        if self.fork_generation != fork::generation() || Instant::now() >= self.expires {
+        if self.fork_generation != fork::generation() || clock::now_millis() >= self.expires {
             return None;
         }
         let sequence = self.next_sequence.fetch_add(1, Ordering::Relaxed);
@@ -119,7 +122,8 @@ impl ProducerSlot {
 
 struct Entry {
     keys: Arc<DerivedKeys>,
-    inserted: Instant,
+    /// Insertion time in [`clock::now_millis`] milliseconds.
+    inserted: u64,
     last_used: AtomicU64,
 }
 
@@ -129,7 +133,8 @@ pub(crate) struct ConsumerCache {
     entries: RwLock<HashMap<Vec<u8>, Entry>>,
     in_flight: Mutex<HashMap<Vec<u8>, Arc<Mutex<()>>>>,
     capacity: usize,
-    ttl: Duration,
+    /// Time to live in milliseconds.
+    ttl: u64,
     clock: AtomicU64,
 }
 
@@ -139,7 +144,7 @@ impl ConsumerCache {
             entries: RwLock::new(HashMap::new()),
             in_flight: Mutex::new(HashMap::new()),
             capacity,
-            ttl,
+            ttl: clock::millis(ttl),
             clock: AtomicU64::new(0),
         }
     }
@@ -147,7 +152,7 @@ impl ConsumerCache {
     pub(crate) fn get(&self, key: &[u8]) -> Option<Arc<DerivedKeys>> {
         let entries = self.entries.read().ok()?;
         let entry = entries.get(key)?;
-        if entry.inserted.elapsed() >= self.ttl {
+        if clock::now_millis().saturating_sub(entry.inserted) >= self.ttl {
             return None;
         }
         entry.last_used.store(
@@ -164,8 +169,8 @@ impl ConsumerCache {
         let Ok(mut entries) = self.entries.write() else {
             return;
         };
-        let ttl = self.ttl;
-        entries.retain(|_, e| e.inserted.elapsed() < ttl);
+        let (ttl, now) = (self.ttl, clock::now_millis());
+        entries.retain(|_, e| now.saturating_sub(e.inserted) < ttl);
         while entries.len() >= self.capacity && !entries.contains_key(&key) {
             let oldest = entries
                 .iter()
@@ -183,7 +188,7 @@ impl ConsumerCache {
             key,
             Entry {
                 keys,
-                inserted: Instant::now(),
+                inserted: clock::now_millis(),
                 last_used: AtomicU64::new(tick),
             },
         );

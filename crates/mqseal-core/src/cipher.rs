@@ -7,6 +7,7 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 use crate::attrs::{Attributes, Context, Properties};
+use crate::buf::{ByteSink, InlineBuf};
 use crate::cache::{ActiveKey, ConsumerCache, ProducerSlot};
 use crate::counters::{CounterSnapshot, Counters};
 use crate::dek::{DataKey, DerivedKeys, WrappedKey};
@@ -669,13 +670,14 @@ impl Cipher {
         let env = Envelope::parse(bytes)?;
         let (keys, index) = self.keys_for(&env)?;
         keys.verify_commitment(env.commitment)?;
-        let mut aad = Vec::with_capacity(env.header.len() + 64);
+        let mut aad = InlineBuf::new();
         env.associated_header(&mut aad);
         match (context.filter(|c| !c.is_empty()), env.stored_context) {
-            (Some(c), _) => c.encode_into(&mut aad),
-            (None, Some(stored)) => aad.extend_from_slice(stored),
-            (None, None) => aad.extend_from_slice(&[0, 0]),
+            (Some(c), _) => c.write_to(&mut aad),
+            (None, Some(stored)) => aad.put(stored),
+            (None, None) => aad.put(&[0, 0]),
         }
+        let aad = aad.as_slice();
         let nonce = envelope::nonce_for(env.sequence);
         let entry = &env.keys[index];
         let mut info = DecryptInfo {

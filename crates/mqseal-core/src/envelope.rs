@@ -232,9 +232,9 @@ impl<'a> Envelope<'a> {
 
     /// Appends the header part of the associated data to `aad`: the first four header
     /// bytes and the header bytes after the wrapped keys. The canonical context follows.
-    pub(crate) fn associated_header(&self, aad: &mut Vec<u8>) {
-        aad.extend_from_slice(&self.header[..FLAGS_OFFSET + 1]);
-        aad.extend_from_slice(&self.header[self.keys_end..]);
+    pub(crate) fn associated_header(&self, aad: &mut impl crate::buf::ByteSink) {
+        aad.put(&self.header[..FLAGS_OFFSET + 1]);
+        aad.put(&self.header[self.keys_end..]);
     }
 
     /// Returns an owned summary for display (`mqseal inspect`); contains no secrets.

@@ -11,8 +11,10 @@
 #![deny(missing_docs)]
 
 mod attrs;
+mod buf;
 mod cache;
 mod cipher;
+mod clock;
 pub mod config;
 mod counters;
 mod dek;
