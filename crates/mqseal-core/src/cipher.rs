@@ -558,15 +558,14 @@ impl Cipher {
         pos += SEQUENCE_LEN;
         debug_assert_eq!(pos, header_len);
 
-        let mut aad =
-            Vec::with_capacity(FLAGS_OFFSET + 1 + (header_len - keys_end) + context.encoded_len());
-        aad.extend_from_slice(&buf[..=FLAGS_OFFSET]);
-        aad.extend_from_slice(&buf[keys_end..header_len]);
-        context.encode_into(&mut aad);
+        let mut aad = InlineBuf::new();
+        aad.put(&buf[..=FLAGS_OFFSET]);
+        aad.put(&buf[keys_end..header_len]);
+        context.write_to(&mut aad);
 
         key.keys.aead.seal_into(
             &envelope::nonce_for(sequence),
-            &aad,
+            aad.as_slice(),
             plaintext,
             &mut buf[header_len..],
         )?;
@@ -696,10 +695,7 @@ impl Cipher {
                 Output::Grow(v) => {
                     v.clear();
                     v.resize(ct_len, 0);
-                    if let Err(e) = keys
-                        .aead
-                        .open_into(&nonce, &aad, env.ciphertext, env.tag, v)
-                    {
+                    if let Err(e) = keys.aead.open_into(&nonce, aad, env.ciphertext, env.tag, v) {
                         v.clear();
                         return Err(e);
                     }
@@ -710,7 +706,7 @@ impl Cipher {
                         return Err(Error::buffer_too_small(ct_len, b.len()));
                     }
                     keys.aead
-                        .open_into(&nonce, &aad, env.ciphertext, env.tag, &mut b[..ct_len])?;
+                        .open_into(&nonce, aad, env.ciphertext, env.tag, &mut b[..ct_len])?;
                     Ok((ct_len, info))
                 }
             };
@@ -718,7 +714,7 @@ impl Cipher {
 
         let mut plain = Zeroizing::new(vec![0u8; ct_len]);
         keys.aead
-            .open_into(&nonce, &aad, env.ciphertext, env.tag, &mut plain)?;
+            .open_into(&nonce, aad, env.ciphertext, env.tag, &mut plain)?;
         let mut rest: &[u8] = &plain;
         if env.flags & FLAG_SEALED_PROPERTIES != 0 {
             let len = read_u32(&mut rest, "sealed properties length")? as usize;
