@@ -60,12 +60,12 @@ fn raw_aws_lc(suite: Suite) -> impl FnMut(&mut [u8]) {
     }
 }
 
-fn raw_rustcrypto(suite: Suite) -> Box<dyn FnMut(&mut [u8])> {
+/// One raw seal-and-open pair over a buffer.
+type RawPair = Box<dyn FnMut(&mut [u8])>;
+
+fn raw_rustcrypto(suite: Suite) -> RawPair {
     use aes_gcm::aead::{AeadInOut, KeyInit};
-    fn pair<A: AeadInOut + KeyInit>(key: A) -> Box<dyn FnMut(&mut [u8])>
-    where
-        A: 'static,
-    {
+    fn pair<A: AeadInOut + KeyInit + 'static>(key: A) -> RawPair {
         let mut counter = 0u64;
         Box::new(move |buf: &mut [u8]| {
             counter += 1;
