@@ -2,7 +2,7 @@
 //!
 //! Byte arrays and buffers are pinned, never copied on the way in. Without sealed
 //! properties and compression, the envelope or body length is known before sealing or
-//! opening, so the output Java array is allocated at its exact size and written in
+//! opening, so a large output Java array is allocated at its exact size and written in
 //! place. Otherwise the core returns a `Vec`, which is copied into a new array once.
 
 use std::path::PathBuf;
@@ -22,10 +22,17 @@ use mqseal_core::{
 };
 use zeroize::Zeroize;
 
-use crate::convert::{optional_attributes, optional_string, required_string, string_list};
+use crate::convert::{
+    optional_attributes, optional_context, optional_string, required_string, string_list,
+};
 use crate::entry::{BridgeResult, invalid, run};
 use crate::handle;
 use crate::region::{ByteRegion, Pinned};
+
+/// Size from which output arrays are allocated at their exact size and written in
+/// place. Below it, sealing or opening into a `Vec` and copying that once costs fewer
+/// JNI calls than sizing the output and pinning it.
+const IN_PLACE_MIN_LEN: usize = 16 * 1024;
 
 /// Value the Java builder passes for a setting it leaves at the core's default.
 const UNSET: i64 = -1;
@@ -80,6 +87,7 @@ impl BuilderSettings {
         if let Some(backend) = &self.backend {
             config.backend = backend.parse()?;
         }
+
         if let Some(v) = optional_u64(self.max_messages, "maxMessagesPerKey")? {
             config.limits.max_messages = v;
         }
@@ -89,12 +97,14 @@ impl BuilderSettings {
         if let Some(v) = optional_u64(self.max_age_millis, "maxKeyAge")? {
             config.limits.max_age = Duration::from_millis(v);
         }
+
         if let Some(v) = optional_usize(self.cache_capacity, "cacheCapacity")? {
             config.cache_capacity = v;
         }
         if let Some(v) = optional_u64(self.cache_ttl_millis, "cacheTtl")? {
             config.cache_ttl = Duration::from_millis(v);
         }
+
         if let Some(v) = optional_bool(self.compression) {
             config.compression = v;
         }
@@ -231,18 +241,18 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_encrypt<'local>(
     run(env, "encrypt", |env| {
         // SAFETY: Java keeps the handle live for the duration of this call.
         let cipher = unsafe { handle::borrow(handle)? };
-        let context = optional_attributes(env, &context, "context")?;
+        let context = optional_context(env, &context)?;
         let properties =
             optional_attributes(env, &properties, "sealed properties")?.filter(|p| !p.is_empty());
         let input = ByteRegion::resolve(env, &body, &JByteBuffer::null(), offset, len, "body")?;
         let options = EncryptOptions {
-            context: context.as_ref(),
+            context: context.as_deref(),
             properties: properties.as_ref(),
         };
         let config = cipher.config();
         let compressible = config.compression && input.len() >= config.compression_min_size;
-        if properties.is_none() && !compressible {
-            let size = cipher.encrypted_len(input.len(), context.as_ref())?;
+        if properties.is_none() && !compressible && input.len() >= IN_PLACE_MIN_LEN {
+            let size = cipher.encrypted_len(input.len(), context.as_deref())?;
             let envelope = JByteArray::new(env, size)?;
             let output = ByteRegion::whole_array(env, &envelope, "envelope")?;
             let sealed = {
@@ -287,13 +297,13 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_encryptInto<'local>(
     run(env, "encryptInto", |env| {
         // SAFETY: Java keeps the handle live for the duration of this call.
         let cipher = unsafe { handle::borrow(handle)? };
-        let context = optional_attributes(env, &context, "context")?;
+        let context = optional_context(env, &context)?;
         let input = ByteRegion::resolve(env, &in_array, &in_buffer, in_offset, in_len, "body")?;
         let output =
             ByteRegion::resolve(env, &out_array, &out_buffer, out_offset, out_len, "output")?;
         check_disjoint(env, &input, &output)?;
         let options = EncryptOptions {
-            context: context.as_ref(),
+            context: context.as_deref(),
             properties: None,
         };
         let written = {
@@ -316,10 +326,10 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_encryptedLength<'local>(
     run(env, "encryptedLength", |env| {
         // SAFETY: Java keeps the handle live for the duration of this call.
         let cipher = unsafe { handle::borrow(handle)? };
-        let context = optional_attributes(env, &context, "context")?;
+        let context = optional_context(env, &context)?;
         let body_len = usize::try_from(body_len)
             .map_err(|_| invalid(format!("body length {body_len} must not be negative")))?;
-        to_jint(cipher.encrypted_len(body_len, context.as_ref())?)
+        to_jint(cipher.encrypted_len(body_len, context.as_deref())?)
     })
 }
 
@@ -343,10 +353,12 @@ fn decrypt_to_array<'local>(
     input: &ByteRegion<'local>,
     context: Option<&mqseal_core::Context>,
 ) -> BridgeResult<(JByteArray<'local>, DecryptInfo)> {
-    let body_len = {
+    let body_len = if input.len() >= IN_PLACE_MIN_LEN {
         // SAFETY: the block makes no JNI call, and the guard drops at its end.
         let pinned = unsafe { input.pin_input(env)? };
         exact_body_len(pinned.as_slice())
+    } else {
+        None
     };
     if let Some(body_len) = body_len {
         let body = JByteArray::new(env, body_len)?;
@@ -381,7 +393,7 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_decryptBody<'local>(
     run(env, "decryptBody", |env| {
         // SAFETY: Java keeps the handle live for the duration of this call.
         let cipher = unsafe { handle::borrow(handle)? };
-        let context = optional_attributes(env, &context, "context")?;
+        let context = optional_context(env, &context)?;
         let input = ByteRegion::resolve(
             env,
             &envelope,
@@ -390,7 +402,7 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_decryptBody<'local>(
             len,
             "envelope",
         )?;
-        Ok(decrypt_to_array(env, cipher, &input, context.as_ref())?.0)
+        Ok(decrypt_to_array(env, cipher, &input, context.as_deref())?.0)
     })
 }
 
@@ -407,7 +419,7 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_decrypt<'local>(
     run(env, "decrypt", |env| {
         // SAFETY: Java keeps the handle live for the duration of this call.
         let cipher = unsafe { handle::borrow(handle)? };
-        let context = optional_attributes(env, &context, "context")?;
+        let context = optional_context(env, &context)?;
         let input = ByteRegion::resolve(
             env,
             &envelope,
@@ -416,7 +428,7 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_decrypt<'local>(
             len,
             "envelope",
         )?;
-        let (body, info) = decrypt_to_array(env, cipher, &input, context.as_ref())?;
+        let (body, info) = decrypt_to_array(env, cipher, &input, context.as_deref())?;
         let properties = match &info.properties {
             Some(p) => env.byte_array_from_slice(&p.encode())?,
             None => JByteArray::null(),
@@ -458,7 +470,7 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_decryptInto<'local>(
     run(env, "decryptInto", |env| {
         // SAFETY: Java keeps the handle live for the duration of this call.
         let cipher = unsafe { handle::borrow(handle)? };
-        let context = optional_attributes(env, &context, "context")?;
+        let context = optional_context(env, &context)?;
         let input = ByteRegion::resolve(env, &in_array, &in_buffer, in_offset, in_len, "envelope")?;
         let output =
             ByteRegion::resolve(env, &out_array, &out_buffer, out_offset, out_len, "output")?;
@@ -466,7 +478,7 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_decryptInto<'local>(
         let (written, _) = {
             // SAFETY: the block makes no JNI call, and the guards drop at its end.
             let (input, mut output) = unsafe { pin_pair(env, &input, &output)? };
-            cipher.decrypt_into(input.as_slice(), context.as_ref(), output.as_mut_slice())?
+            cipher.decrypt_into(input.as_slice(), context.as_deref(), output.as_mut_slice())?
         };
         to_jint(written)
     })

@@ -4,6 +4,9 @@
 //! encoding (`io.mqseal.Attributes` produces it), so a call passes one byte array
 //! instead of one Java string per key and value.
 
+use std::cell::RefCell;
+use std::sync::Arc;
+
 use jni::Env;
 use jni::objects::{JByteArray, JObjectArray, JString};
 use mqseal_core::Attributes;
@@ -14,14 +17,50 @@ use crate::entry::{BridgeResult, invalid};
 pub(crate) fn optional_attributes(
     env: &Env<'_>,
     encoded: &JByteArray<'_>,
-    what: &str,
+    argument: &str,
 ) -> BridgeResult<Option<Attributes>> {
     if encoded.is_null() {
         return Ok(None);
     }
     let bytes = env.convert_byte_array(encoded)?;
-    let map = Attributes::decode(&bytes)
-        .map_err(|e| invalid(format!("the encoded {what} is invalid: {}", e.message())))?;
+    let map = Attributes::decode(&bytes).map_err(|e| {
+        invalid(format!(
+            "the encoded {argument} is invalid: {}",
+            e.message()
+        ))
+    })?;
+    Ok(Some(map))
+}
+
+thread_local! {
+    /// The context decoded last on this thread, with its encoding. Producers and
+    /// consumers usually pass the same context (the topic) with every message, so this
+    /// skips most decodes.
+    static LAST_CONTEXT: RefCell<Option<(Vec<u8>, Arc<Attributes>)>> = const { RefCell::new(None) };
+}
+
+/// Decodes an optional canonical context like [`optional_attributes`], reusing the
+/// previous result on this thread when the encoding is the same.
+pub(crate) fn optional_context(
+    env: &Env<'_>,
+    encoded: &JByteArray<'_>,
+) -> BridgeResult<Option<Arc<Attributes>>> {
+    if encoded.is_null() {
+        return Ok(None);
+    }
+    let bytes = env.convert_byte_array(encoded)?;
+    let cached = LAST_CONTEXT.with_borrow(|last| match last {
+        Some((last_bytes, map)) if *last_bytes == bytes => Some(Arc::clone(map)),
+        _ => None,
+    });
+    if let Some(map) = cached {
+        return Ok(Some(map));
+    }
+    let map = Arc::new(
+        Attributes::decode(&bytes)
+            .map_err(|e| invalid(format!("the encoded context is invalid: {}", e.message())))?,
+    );
+    LAST_CONTEXT.set(Some((bytes, Arc::clone(&map))));
     Ok(Some(map))
 }
 
@@ -29,10 +68,10 @@ pub(crate) fn optional_attributes(
 pub(crate) fn required_string(
     env: &Env<'_>,
     value: &JString<'_>,
-    what: &str,
+    argument: &str,
 ) -> BridgeResult<String> {
     if value.is_null() {
-        return Err(invalid(format!("{what} is null; pass a value")));
+        return Err(invalid(format!("{argument} is null; pass a value")));
     }
     Ok(value.try_to_string(env)?)
 }
@@ -49,7 +88,7 @@ pub(crate) fn optional_string(env: &Env<'_>, value: &JString<'_>) -> BridgeResul
 pub(crate) fn string_list(
     env: &mut Env<'_>,
     array: &JObjectArray<'_, JString<'_>>,
-    what: &str,
+    argument: &str,
 ) -> BridgeResult<Vec<String>> {
     if array.is_null() {
         return Ok(Vec::new());
@@ -58,7 +97,11 @@ pub(crate) fn string_list(
     let mut out = Vec::with_capacity(len);
     for index in 0..len {
         let element = array.get_element(env, index)?;
-        out.push(required_string(env, &element, &format!("{what}[{index}]"))?);
+        out.push(required_string(
+            env,
+            &element,
+            &format!("{argument}[{index}]"),
+        )?);
     }
     Ok(out)
 }

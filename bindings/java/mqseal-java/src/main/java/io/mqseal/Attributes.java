@@ -51,14 +51,19 @@ final class Attributes {
       total += 4 + keys[index].length + values[index].length;
       index++;
     }
+    ByteBuffer out = ByteBuffer.allocate(total);
+    out.putShort((short) keys.length);
+    if (keys.length == 1) {
+      // The common case, a context of one entry such as the topic, needs no sort.
+      out.putShort((short) keys[0].length).put(keys[0]);
+      out.putShort((short) values[0].length).put(values[0]);
+      return out.array();
+    }
     Integer[] order = new Integer[keys.length];
     for (int i = 0; i < order.length; i++) {
       order[i] = i;
     }
     Arrays.sort(order, (a, b) -> Arrays.compareUnsigned(keys[a], keys[b]));
-
-    ByteBuffer out = ByteBuffer.allocate(total);
-    out.putShort((short) keys.length);
     for (int i : order) {
       out.putShort((short) keys[i].length).put(keys[i]);
       out.putShort((short) values[i].length).put(values[i]);
