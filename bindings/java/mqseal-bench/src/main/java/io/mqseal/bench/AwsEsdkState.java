@@ -51,6 +51,11 @@ public class AwsEsdkState {
             .withCommitmentPolicy(CommitmentPolicy.RequireEncryptRequireDecrypt)
             .withEncryptionAlgorithm(CryptoAlgorithm.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY)
             .build();
+    byte[] small = Payloads.body(1024);
+    for (int i = 0; i < Payloads.WARM_UP_MESSAGES / 10; i++) {
+      byte[] sealed = crypto.encryptData(materials, small, Payloads.CONTEXT).getResult();
+      crypto.decryptData(materials, sealed);
+    }
     body = Payloads.body(size);
     ciphertext = crypto.encryptData(materials, body, Payloads.CONTEXT).getResult();
   }

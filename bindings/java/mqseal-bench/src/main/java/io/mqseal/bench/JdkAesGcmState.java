@@ -38,6 +38,10 @@ public class JdkAesGcmState {
     key = new SecretKeySpec(keyBytes, "AES");
     encryptor = Cipher.getInstance("AES/GCM/NoPadding");
     decryptor = Cipher.getInstance("AES/GCM/NoPadding");
+    byte[] small = Payloads.body(1024);
+    for (int i = 0; i < Payloads.WARM_UP_MESSAGES; i++) {
+      decrypt(encrypt(small));
+    }
     body = Payloads.body(size);
     message = encrypt(body);
   }

@@ -36,6 +36,10 @@ public class MqsealState {
     MqsealKeyring.generate(keyring, "bench");
     cipher = MqsealCipher.builder().keyringPath(keyring).keyIds("bench").build();
 
+    byte[] small = Payloads.body(1024);
+    for (int i = 0; i < Payloads.WARM_UP_MESSAGES; i++) {
+      cipher.decryptBody(cipher.encrypt(small, Payloads.CONTEXT), Payloads.CONTEXT);
+    }
     body = Payloads.body(size);
     envelope = cipher.encrypt(body, Payloads.CONTEXT);
     bodyDirect = ByteBuffer.allocateDirect(size);

@@ -12,6 +12,13 @@ final class Payloads {
   /** {@link #CONTEXT} as associated data for the plain AEAD libraries. */
   static final byte[] ASSOCIATED_DATA = "topic=orders".getBytes(StandardCharsets.UTF_8);
 
+  /**
+   * Number of 1 KiB messages that each library encrypts and decrypts before a trial. Without
+   * it a trial of 4 MiB messages runs too few calls for the JIT to compile the JDK's AES-GCM
+   * intrinsics, and the JDK-based libraries would be measured in the interpreter.
+   */
+  static final int WARM_UP_MESSAGES = 50_000;
+
   private Payloads() {}
 
   /** Returns {@code size} pseudo-random bytes, the same for a given size. */

@@ -27,6 +27,10 @@ public class TinkState {
     AeadConfig.register();
     KeysetHandle handle = KeysetHandle.generateNew(KeyTemplates.get("AES256_GCM"));
     aead = handle.getPrimitive(RegistryConfiguration.get(), Aead.class);
+    byte[] small = Payloads.body(1024);
+    for (int i = 0; i < Payloads.WARM_UP_MESSAGES; i++) {
+      aead.decrypt(aead.encrypt(small, Payloads.ASSOCIATED_DATA), Payloads.ASSOCIATED_DATA);
+    }
     body = Payloads.body(size);
     ciphertext = aead.encrypt(body, Payloads.ASSOCIATED_DATA);
   }
