@@ -1,0 +1,453 @@
+//! `mqseal.Cipher` and `mqseal.Decrypted`.
+
+use std::path::PathBuf;
+use std::sync::RwLock;
+
+use mqseal_core::config::{ProviderConfig, Settings};
+use mqseal_core::envelope::{FLAG_COMPRESSED, FLAG_SEALED_PROPERTIES};
+use mqseal_core::{
+    Attributes, Cipher, DecryptInfo, EncryptOptions, Envelope, Error, ErrorCode, KeyProvider,
+    LocalKeyring,
+};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyTuple};
+use std::sync::Arc;
+use zeroize::Zeroize;
+
+use crate::attrs;
+use crate::boundary::{Failure, Outcome, guard, invalid_argument};
+use crate::buffer::Input;
+use crate::log;
+use crate::release;
+use crate::settings::Keywords;
+
+/// Encrypts and decrypts message bodies; see `mqseal.Cipher` in the stubs for the API.
+///
+/// One object is meant to be shared by every thread: the producer's data key and the
+/// consumer's key cache live in it. `close()` may run while other threads use it: calls
+/// already running finish with their own reference to the core cipher, later calls raise
+/// `HandleClosedError`.
+#[pyclass(module = "mqseal", name = "Cipher", frozen)]
+pub(crate) struct PyCipher {
+    inner: RwLock<Option<Cipher>>,
+}
+
+/// A decrypted message: the body, the sealed properties and facts from the envelope
+/// header. `repr()` shows the body length and property names, never their values.
+#[pyclass(module = "mqseal", name = "Decrypted", frozen)]
+pub(crate) struct PyDecrypted {
+    #[pyo3(get)]
+    body: Py<PyBytes>,
+    #[pyo3(get)]
+    sealed_properties: Py<PyDict>,
+    #[pyo3(get)]
+    key_id: String,
+    #[pyo3(get)]
+    key_version: u32,
+    #[pyo3(get)]
+    suite: String,
+    #[pyo3(get)]
+    compressed: bool,
+}
+
+impl PyCipher {
+    fn open(py: Python<'_>, cipher: Cipher, source: &str) -> PyCipher {
+        log::debug(py, || {
+            let config = cipher.config();
+            format!(
+                "mqseal cipher created from {source}: suite {}, backend {}, key ids {:?}",
+                config.suite.name(),
+                config.backend.name(),
+                config.key_ids
+            )
+        });
+        PyCipher {
+            inner: RwLock::new(Some(cipher)),
+        }
+    }
+
+    /// Returns the core cipher, or `HandleClosedError` after `close()`.
+    fn cipher(&self) -> Outcome<Cipher> {
+        let guard = self
+            .inner
+            .read()
+            .map_err(|_| Error::new(ErrorCode::Internal, "the cipher lock is poisoned"))?;
+        guard.clone().ok_or_else(|| {
+            Failure::Core(Error::new(
+                ErrorCode::HandleClosed,
+                "the cipher is closed; create a new Cipher to encrypt or decrypt",
+            ))
+        })
+    }
+}
+
+/// Returns the body length of an envelope whose plaintext is exactly its body (no sealed
+/// properties, no compression), or `None` when the length is known only after decryption
+/// or the envelope does not parse (decryption then reports the error).
+fn exact_body_len(envelope: &[u8]) -> Option<usize> {
+    let parsed = Envelope::parse(envelope).ok()?;
+    (parsed.flags & (FLAG_COMPRESSED | FLAG_SEALED_PROPERTIES) == 0)
+        .then_some(parsed.ciphertext.len())
+}
+
+/// Encrypts `input` into a new `bytes` object.
+fn encrypt_to_bytes<'py>(
+    py: Python<'py>,
+    cipher: &Cipher,
+    input: &Input<'py>,
+    options: &EncryptOptions<'_>,
+) -> Outcome<Bound<'py, PyBytes>> {
+    let body = input.as_slice();
+    let release = input.release_gil();
+    let config = cipher.config();
+    // Without sealed properties or compression the envelope length is known up front, so
+    // the core writes straight into the `bytes` object Python receives.
+    let exact = options.properties.is_none()
+        && (!config.compression || body.len() < config.compression_min_size);
+    if exact {
+        // NOTE: this call, and for bodies up to the release threshold the encryption, may
+        // create a data key with the GIL held. That is a keyring wrap of microseconds; a
+        // remote KMS provider would need that provider call made without the GIL.
+        let len = cipher.encrypted_len(body.len(), options.context)?;
+        let mut written = None;
+        let out = PyBytes::new_with(py, len, |buf| {
+            written = Some(release::run(py, release, || {
+                cipher.encrypt_into(body, options, buf)
+            }));
+            Ok(())
+        })?;
+        match written {
+            Some(Ok(n)) if n == len => return Ok(out),
+            // The data key was replaced by one whose header has another length: the
+            // general path below handles it.
+            Some(Ok(_)) => {}
+            Some(Err(e)) if e.code() == ErrorCode::BufferTooSmall => {}
+            Some(Err(e)) => return Err(e.into()),
+            None => return Err(Error::new(ErrorCode::Internal, "encryption did not run").into()),
+        }
+    }
+    let envelope = release::run(py, release, || cipher.encrypt(body, options))?;
+    Ok(PyBytes::new(py, &envelope))
+}
+
+/// Decrypts `input` into a new `bytes` object and returns it with the header facts.
+fn decrypt_to_bytes<'py>(
+    py: Python<'py>,
+    cipher: &Cipher,
+    input: &Input<'py>,
+    context: Option<&Attributes>,
+) -> Outcome<(Bound<'py, PyBytes>, DecryptInfo)> {
+    let envelope = input.as_slice();
+    let release = input.release_gil();
+    if let Some(len) = exact_body_len(envelope) {
+        let mut result = None;
+        let body = PyBytes::new_with(py, len, |buf| {
+            result = Some(release::run(py, release, || {
+                cipher.decrypt_into(envelope, context, buf)
+            }));
+            Ok(())
+        })?;
+        return match result {
+            Some(Ok((n, info))) if n == len => Ok((body, info)),
+            Some(Ok((n, _))) => Err(Error::new(
+                ErrorCode::Internal,
+                format!("decryption wrote {n} bytes where the envelope declares {len}"),
+            )
+            .into()),
+            Some(Err(e)) => Err(e.into()),
+            None => Err(Error::new(ErrorCode::Internal, "decryption did not run").into()),
+        };
+    }
+    let mut decrypted = release::run(py, release, || cipher.decrypt(envelope, context))?;
+    let body = PyBytes::new(py, &decrypted.body);
+    decrypted.body.zeroize();
+    Ok((body, decrypted.info))
+}
+
+fn non_negative_length(value: i64, name: &str) -> Outcome<usize> {
+    usize::try_from(value)
+        .map_err(|_| invalid_argument(format!("{name} is {value}; it must not be negative")))
+}
+
+#[pymethods]
+impl PyCipher {
+    /// Creates a cipher backed by the local keyring file at `keyring_path`.
+    #[new]
+    #[pyo3(signature = (
+        *,
+        keyring_path,
+        key_ids = None,
+        suite = None,
+        backend = None,
+        max_messages_per_key = None,
+        max_bytes_per_key = None,
+        max_key_age = None,
+        cache_capacity = None,
+        cache_ttl = None,
+        compression = None,
+        compression_min_size = None,
+        max_body_length = None,
+        store_context = None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        keyring_path: PathBuf,
+        key_ids: Option<&Bound<'_, PyAny>>,
+        suite: Option<String>,
+        backend: Option<String>,
+        max_messages_per_key: Option<&Bound<'_, PyAny>>,
+        max_bytes_per_key: Option<&Bound<'_, PyAny>>,
+        max_key_age: Option<&Bound<'_, PyAny>>,
+        cache_capacity: Option<&Bound<'_, PyAny>>,
+        cache_ttl: Option<&Bound<'_, PyAny>>,
+        compression: Option<bool>,
+        compression_min_size: Option<&Bound<'_, PyAny>>,
+        max_body_length: Option<&Bound<'_, PyAny>>,
+        store_context: Option<bool>,
+    ) -> Outcome<Self> {
+        guard(|| {
+            let keywords = Keywords {
+                key_ids,
+                suite,
+                backend,
+                max_messages_per_key,
+                max_bytes_per_key,
+                max_key_age,
+                cache_capacity,
+                cache_ttl,
+                compression,
+                compression_min_size,
+                max_body_length,
+                store_context,
+            };
+            let config = keywords.to_config()?;
+            let keyring: Arc<dyn KeyProvider> = Arc::new(LocalKeyring::open(&keyring_path)?);
+            let cipher = Cipher::new(config, vec![keyring])?;
+            let source = format!("keyring {}", keyring_path.display());
+            Ok(PyCipher::open(py, cipher, &source))
+        })
+    }
+
+    /// Creates a cipher from a configuration file in the core's `key = value` format.
+    #[staticmethod]
+    fn from_config_file(py: Python<'_>, path: PathBuf) -> Outcome<Self> {
+        guard(|| {
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                Error::new(
+                    ErrorCode::InvalidConfig,
+                    format!(
+                        "failed to read configuration file {}: {e}; check the path and its permissions",
+                        path.display()
+                    ),
+                )
+            })?;
+            from_config_text(py, &text, &format!("configuration file {}", path.display()))
+        })
+    }
+
+    /// Creates a cipher from configuration text in the core's `key = value` format.
+    #[staticmethod]
+    fn from_config(py: Python<'_>, text: String) -> Outcome<Self> {
+        guard(|| from_config_text(py, &text, "configuration text"))
+    }
+
+    /// Encrypts `body` into a new envelope.
+    #[pyo3(signature = (body, context = None, sealed_properties = None))]
+    fn encrypt<'py>(
+        &self,
+        py: Python<'py>,
+        body: Input<'py>,
+        context: Option<&Bound<'py, PyAny>>,
+        sealed_properties: Option<&Bound<'py, PyAny>>,
+    ) -> Outcome<Bound<'py, PyBytes>> {
+        guard(|| {
+            let context = attrs::extract_context(context)?;
+            let properties = attrs::extract(sealed_properties, "sealed_properties")?;
+            let cipher = self.cipher()?;
+            let options = EncryptOptions {
+                context: context.as_deref(),
+                properties: properties.as_ref(),
+            };
+            encrypt_to_bytes(py, &cipher, &body, &options)
+        })
+    }
+
+    /// Decrypts an envelope and returns the body with its sealed properties and header
+    /// facts.
+    #[pyo3(signature = (envelope, context = None))]
+    fn decrypt<'py>(
+        &self,
+        py: Python<'py>,
+        envelope: Input<'py>,
+        context: Option<&Bound<'py, PyAny>>,
+    ) -> Outcome<PyDecrypted> {
+        guard(|| {
+            let context = attrs::extract_context(context)?;
+            let cipher = self.cipher()?;
+            let (body, info) = decrypt_to_bytes(py, &cipher, &envelope, context.as_deref())?;
+            let sealed_properties = match &info.properties {
+                Some(map) => attrs::to_dict(py, map)?,
+                None => PyDict::new(py),
+            };
+            Ok(PyDecrypted {
+                body: body.unbind(),
+                sealed_properties: sealed_properties.unbind(),
+                key_id: info.key_id,
+                key_version: info.key_version,
+                suite: info.suite.name().to_owned(),
+                compressed: info.compressed,
+            })
+        })
+    }
+
+    /// Decrypts an envelope and returns only the body.
+    #[pyo3(signature = (envelope, context = None))]
+    fn decrypt_body<'py>(
+        &self,
+        py: Python<'py>,
+        envelope: Input<'py>,
+        context: Option<&Bound<'py, PyAny>>,
+    ) -> Outcome<Bound<'py, PyBytes>> {
+        guard(|| {
+            let context = attrs::extract_context(context)?;
+            let cipher = self.cipher()?;
+            Ok(decrypt_to_bytes(py, &cipher, &envelope, context.as_deref())?.0)
+        })
+    }
+
+    /// Returns the exact envelope length for a body of `body_len` bytes with this
+    /// context, no sealed properties and no compression, under the current data key.
+    #[pyo3(signature = (body_len, context = None))]
+    fn encrypted_length(
+        &self,
+        body_len: i64,
+        context: Option<&Bound<'_, PyAny>>,
+    ) -> Outcome<usize> {
+        guard(|| {
+            let body_len = non_negative_length(body_len, "body_len")?;
+            let context = attrs::extract_context(context)?;
+            let cipher = self.cipher()?;
+            Ok(cipher.encrypted_len(body_len, context.as_deref())?)
+        })
+    }
+
+    /// Re-wraps the data key of an envelope under the current primary version of every
+    /// configured key id, without decrypting the body.
+    fn rewrap<'py>(&self, py: Python<'py>, envelope: Input<'py>) -> Outcome<Bound<'py, PyBytes>> {
+        guard(|| {
+            let cipher = self.cipher()?;
+            let data = envelope.as_slice();
+            let rewrapped = release::run(py, envelope.release_gil(), || cipher.rewrap(data))?;
+            Ok(PyBytes::new(py, &rewrapped))
+        })
+    }
+
+    /// Drops the producer's data key, so the next message gets a new one.
+    fn rotate(&self, py: Python<'_>) -> Outcome<()> {
+        guard(|| {
+            let cipher = self.cipher()?;
+            cipher.rotate();
+            log::info(py, || {
+                format!(
+                    "mqseal data key rotated for key ids {:?}",
+                    cipher.config().key_ids
+                )
+            });
+            Ok(())
+        })
+    }
+
+    /// Returns a snapshot of the operation counters as a `dict` of `int`.
+    fn counters<'py>(&self, py: Python<'py>) -> Outcome<Bound<'py, PyDict>> {
+        guard(|| {
+            let cipher = self.cipher()?;
+            let dict = PyDict::new(py);
+            for (name, value) in cipher.counters().fields() {
+                dict.set_item(name, value)?;
+            }
+            Ok(dict)
+        })
+    }
+
+    /// Closes the cipher. Idempotent; see the class documentation.
+    fn close(&self, py: Python<'_>) -> Outcome<()> {
+        guard(|| {
+            let closed = self
+                .inner
+                .write()
+                .map_err(|_| Error::new(ErrorCode::Internal, "the cipher lock is poisoned"))?
+                .take();
+            if let Some(cipher) = closed {
+                log::debug(py, || {
+                    format!(
+                        "mqseal cipher closed: key ids {:?}, counters {:?}",
+                        cipher.config().key_ids,
+                        cipher.counters()
+                    )
+                });
+            }
+            Ok(())
+        })
+    }
+
+    /// True after `close()`.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.inner.read().map(|c| c.is_none()).unwrap_or(true)
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, PyTuple>) -> Outcome<bool> {
+        self.close(py)?;
+        Ok(false)
+    }
+
+    fn __repr__(&self) -> String {
+        match self.cipher() {
+            Ok(c) => format!(
+                "<mqseal.Cipher suite={:?} backend={:?} key_ids={:?}>",
+                c.config().suite.name(),
+                c.config().backend.name(),
+                c.config().key_ids
+            ),
+            Err(_) => String::from("<mqseal.Cipher closed>"),
+        }
+    }
+}
+
+fn from_config_text(py: Python<'_>, text: &str, source: &str) -> Outcome<PyCipher> {
+    let settings = Settings::parse(text)?;
+    let source = match &settings.provider {
+        ProviderConfig::Keyring { path } => format!("{source}, keyring {}", path.display()),
+        _ => source.to_owned(),
+    };
+    let cipher = settings.build(None)?;
+    Ok(PyCipher::open(py, cipher, &source))
+}
+
+#[pymethods]
+impl PyDecrypted {
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let names: Vec<String> = self
+            .sealed_properties
+            .bind(py)
+            .keys()
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        format!(
+            "Decrypted(body=<{} bytes>, sealed_properties=<keys {:?}>, key_id={:?}, key_version={}, suite={:?}, compressed={})",
+            self.body.bind(py).as_bytes().len(),
+            names,
+            self.key_id,
+            self.key_version,
+            self.suite,
+            if self.compressed { "True" } else { "False" },
+        )
+    }
+}
