@@ -77,11 +77,42 @@ bench-java: java-lib
 		-rf json -rff build/bench/jmh.json
 
 # --- Java (bindings/java, examples/java) ---------------------------------------
+# Builds mqseal-java and mqseal-rocketmq, starts a local RocketMQ (tests/rocketmq/rmq.sh),
+# runs the mqseal-rocketmq tests against it and stops it, also when a test fails.
 test-java:
-	@echo "test-java: provided by the Java work"
+	scripts/test-java.sh
 
+# Builds everything, starts a local RocketMQ, sends and decrypts encrypted messages,
+# scans the broker's disk and logs for plaintext, compares throughput, stops RocketMQ.
 demo:
-	@echo "demo: provided by the Java work"
+	scripts/demo.sh
+
+# --- Python (bindings/python) ------------------------------------------------------
+PYTHON ?= python3
+
+.PHONY: test-python bench-python
+
+# Builds the abi3 wheel with maturin (from build/venv), installs it with pytest into a
+# fresh virtualenv build/venv-test, and runs bindings/python/tests there.
+test-python:
+	wheel="$$(PYTHON=$(PYTHON) bindings/python/build-wheel.sh)" && \
+	rm -rf build/venv-test && \
+	$(PYTHON) -m venv build/venv-test && \
+	build/venv-test/bin/pip install --quiet "$$wheel" 'pytest>=8' && \
+	build/venv-test/bin/python -m pytest -p no:cacheprovider bindings/python/tests
+
+# Compares mqseal with cryptography's AESGCM, tink and the AWS Encryption SDK per message
+# (bindings/python/bench/bench.py) and writes build/bench/python.json. A peer package
+# that pip cannot install is reported as missing.
+bench-python:
+	wheel="$$(PYTHON=$(PYTHON) bindings/python/build-wheel.sh)" && \
+	{ test -x build/venv-bench/bin/python || $(PYTHON) -m venv build/venv-bench; } && \
+	build/venv-bench/bin/pip install --quiet --force-reinstall --no-deps "$$wheel" && \
+	for package in cryptography tink aws-encryption-sdk; do \
+		build/venv-bench/bin/pip install --quiet "$$package" || \
+			echo "bench-python: pip could not install $$package; it is reported as missing"; \
+	done && \
+	build/venv-bench/bin/python bindings/python/bench/bench.py --json build/bench/python.json
 
 # --- Everything -----------------------------------------------------------------
 test: test-rust check-header test-c test-java
