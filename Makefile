@@ -77,11 +77,15 @@ bench-java: java-lib
 		-rf json -rff build/bench/jmh.json
 
 # --- Java (bindings/java, examples/java) ---------------------------------------
+# Builds mqseal-java and mqseal-rocketmq, starts a local RocketMQ (tests/rocketmq/rmq.sh),
+# runs the mqseal-rocketmq tests against it and stops it, also when a test fails.
 test-java:
-	@echo "test-java: provided by the Java work"
+	scripts/test-java.sh
 
+# Builds everything, starts a local RocketMQ, sends and decrypts encrypted messages,
+# scans the broker's disk and logs for plaintext, compares throughput, stops RocketMQ.
 demo:
-	@echo "demo: provided by the Java work"
+	scripts/demo.sh
 
 # --- Python (bindings/python) ------------------------------------------------------
 PYTHON ?= python3
