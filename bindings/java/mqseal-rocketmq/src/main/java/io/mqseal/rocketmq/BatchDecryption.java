@@ -52,6 +52,8 @@ final class BatchDecryption {
         if (!e.isRetryable()) {
           batch.permanent.add(new Failure(message, e));
         } else if (batch.retryable == null) {
+          // NOTE: no broker test reaches this branch, because the local keyring provider never
+          // fails transiently; a failing test provider would need support in mqseal-java.
           batch.retryable = new Failure(message, e);
         }
       }

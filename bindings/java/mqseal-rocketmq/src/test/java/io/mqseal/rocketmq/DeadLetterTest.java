@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.ConsumeOrderlyStatus;
@@ -253,6 +254,56 @@ class DeadLetterTest {
       assertNotNull(dead, "the tampered message is not in the DLQ");
       assertArrayEquals(tampered, dead.getBody());
       assertDiagnostics(dead, "authentication_failed", TestTopics.DEAD_LETTER_ORDERLY);
+    } finally {
+      consumer.shutdown();
+    }
+  }
+
+  @Test
+  void batchDeliversDecryptableMessages() throws Exception {
+    String group = TestTopics.group("deadletter-batch");
+    MessageQueue queue = rawProducer.fetchPublishMessageQueues(TestTopics.DEAD_LETTER_BATCH).get(0);
+    // Stored before the consumer starts, so the consumer receives them in one batch.
+    String firstKey = TestClients.uniqueId("batch-first");
+    byte[] firstBody = TestClients.body(300);
+    rawProducer.send(
+        producer.encrypt(new Message(TestTopics.DEAD_LETTER_BATCH, "tagA", firstKey, firstBody)),
+        queue);
+    String badKey = TestClients.uniqueId("batch-tampered");
+    byte[] tampered = tamperedEnvelope(TestTopics.DEAD_LETTER_BATCH);
+    rawProducer.send(new Message(TestTopics.DEAD_LETTER_BATCH, "tagA", badKey, tampered), queue);
+    String lastKey = TestClients.uniqueId("batch-last");
+    byte[] lastBody = TestClients.body(300);
+    rawProducer.send(
+        producer.encrypt(new Message(TestTopics.DEAD_LETTER_BATCH, "tagA", lastKey, lastBody)),
+        queue);
+
+    Inbox inbox = new Inbox();
+    List<Integer> batchSizes = new CopyOnWriteArrayList<>();
+    DefaultMQPushConsumer consumer = TestClients.pushConsumer(group);
+    consumer.setConsumeMessageBatchMaxSize(10);
+    consumer.subscribe(TestTopics.DEAD_LETTER_BATCH, "*");
+    consumer.registerMessageListener(
+        DecryptingMessageListenerConcurrently.builder(
+                cipher,
+                consumer,
+                (messages, context) -> {
+                  batchSizes.add(messages.size());
+                  inbox.addAll(messages);
+                  return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+                })
+            .build());
+    consumer.start();
+    try {
+      assertEquals(List.of(), inbox.await(List.of(firstKey, lastKey), TIMEOUT));
+      assertEquals(TestClients.sha256(firstBody), inbox.first(firstKey).bodySha256());
+      assertEquals(TestClients.sha256(lastBody), inbox.first(lastKey).bodySha256());
+      assertEquals(List.of(2), batchSizes, "the application's batches");
+      MessageExt dead = byKey(TopicReader.read(MixAll.getDLQTopic(group), 1, TIMEOUT)).get(badKey);
+      assertNotNull(dead, "the tampered message is not in the DLQ");
+      assertArrayEquals(tampered, dead.getBody());
+      assertDiagnostics(dead, "authentication_failed", TestTopics.DEAD_LETTER_BATCH);
+      assertEquals(List.of(), inbox.get(badKey));
     } finally {
       consumer.shutdown();
     }

@@ -28,6 +28,7 @@ final class TestTopics {
   static final String DEAD_LETTER_COPY = topic("deadlettercopy");
   static final String DEAD_LETTER_BROKER = topic("deadletterbroker");
   static final String DEAD_LETTER_ORDERLY = topic("deadletterorderly");
+  static final String DEAD_LETTER_BATCH = topic("deadletterbatch");
   static final String SEALED = topic("sealed");
   static final String GUARDED = topic("guarded");
   static final String UNGUARDED = topic("unguarded");
@@ -59,6 +60,7 @@ final class TestTopics {
                 DEAD_LETTER_COPY,
                 DEAD_LETTER_BROKER,
                 DEAD_LETTER_ORDERLY,
+                DEAD_LETTER_BATCH,
                 SEALED,
                 GUARDED,
                 UNGUARDED,
