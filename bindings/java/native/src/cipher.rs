@@ -1,9 +1,10 @@
 //! Native methods of `io.mqseal.MqsealNative` that create, use and free a cipher.
 //!
 //! Byte arrays and buffers are pinned, never copied on the way in. Without sealed
-//! properties and compression, the envelope or body length is known before sealing or
-//! opening, so a large output Java array is allocated at its exact size and written in
-//! place. Otherwise the core returns a `Vec`, which is copied into a new array once.
+//! properties and compression, the body length is known before opening, so the body
+//! array is allocated at its exact size and decrypted in place. The same holds for
+//! envelopes of large bodies. Otherwise the core returns a `Vec`, which is copied into
+//! a new array once.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,11 +28,12 @@ use crate::convert::{
 };
 use crate::entry::{BridgeResult, invalid, run};
 use crate::handle;
+use crate::raw;
 use crate::region::{ByteRegion, Pinned};
 
-/// Size from which output arrays are allocated at their exact size and written in
-/// place. Below it, sealing or opening into a `Vec` and copying that once costs fewer
-/// JNI calls than sizing the output and pinning it.
+/// Body size from which envelopes are allocated at their exact size and written in
+/// place. Below it, sealing into a `Vec` and copying that once costs fewer JNI calls
+/// than sizing the envelope and pinning it.
 const IN_PLACE_MIN_LEN: usize = 16 * 1024;
 
 /// Value the Java builder passes for a setting it leaves at the core's default.
@@ -253,7 +255,7 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_encrypt<'local>(
         let compressible = config.compression && input.len() >= config.compression_min_size;
         if properties.is_none() && !compressible && input.len() >= IN_PLACE_MIN_LEN {
             let size = cipher.encrypted_len(input.len(), context.as_deref())?;
-            let envelope = JByteArray::new(env, size)?;
+            let envelope = raw::new_byte_array(env, size)?;
             let output = ByteRegion::whole_array(env, &envelope, "envelope")?;
             let sealed = {
                 // SAFETY: the block makes no JNI call, and the guards drop at its end.
@@ -274,7 +276,7 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_encrypt<'local>(
             let input = unsafe { input.pin_input(env)? };
             cipher.encrypt(input.as_slice(), &options)?
         };
-        Ok(env.byte_array_from_slice(&envelope)?)
+        raw::byte_array_from_slice(env, &envelope)
     })
 }
 
@@ -353,15 +355,14 @@ fn decrypt_to_array<'local>(
     input: &ByteRegion<'local>,
     context: Option<&mqseal_core::Context>,
 ) -> BridgeResult<(JByteArray<'local>, DecryptInfo)> {
-    let body_len = if input.len() >= IN_PLACE_MIN_LEN {
+    // Decrypting in place at every size also avoids a native copy of the plaintext.
+    let body_len = {
         // SAFETY: the block makes no JNI call, and the guard drops at its end.
         let pinned = unsafe { input.pin_input(env)? };
         exact_body_len(pinned.as_slice())
-    } else {
-        None
     };
     if let Some(body_len) = body_len {
-        let body = JByteArray::new(env, body_len)?;
+        let body = raw::new_byte_array(env, body_len)?;
         let output = ByteRegion::whole_array(env, &body, "body")?;
         let (_, info) = {
             // SAFETY: the block makes no JNI call, and the guards drop at its end.
@@ -375,7 +376,7 @@ fn decrypt_to_array<'local>(
         let pinned = unsafe { input.pin_input(env)? };
         cipher.decrypt(pinned.as_slice(), context)?
     };
-    let body = env.byte_array_from_slice(&decrypted.body);
+    let body = raw::byte_array_from_slice(env, &decrypted.body);
     decrypted.body.zeroize();
     Ok((body?, decrypted.info))
 }

@@ -12,6 +12,7 @@ use jni::objects::{JByteArray, JObjectArray, JString};
 use mqseal_core::Attributes;
 
 use crate::entry::{BridgeResult, invalid};
+use crate::raw;
 
 /// Decodes an optional canonical attribute map; a null array is `None`.
 pub(crate) fn optional_attributes(
@@ -22,7 +23,7 @@ pub(crate) fn optional_attributes(
     if encoded.is_null() {
         return Ok(None);
     }
-    let bytes = env.convert_byte_array(encoded)?;
+    let bytes = raw::read_byte_array(env, encoded.as_raw());
     let map = Attributes::decode(&bytes).map_err(|e| {
         invalid(format!(
             "the encoded {argument} is invalid: {}",
@@ -48,7 +49,7 @@ pub(crate) fn optional_context(
     if encoded.is_null() {
         return Ok(None);
     }
-    let bytes = env.convert_byte_array(encoded)?;
+    let bytes = raw::read_byte_array(env, encoded.as_raw());
     let cached = LAST_CONTEXT.with_borrow(|last| match last {
         Some((last_bytes, map)) if *last_bytes == bytes => Some(Arc::clone(map)),
         _ => None,

@@ -19,5 +19,6 @@ mod convert;
 mod entry;
 mod envelope;
 mod handle;
+mod raw;
 mod region;
 mod support;

@@ -19,6 +19,7 @@ use jni::objects::{JByteArray, JByteBuffer};
 use jni::sys::{self, jbyteArray, jint};
 
 use crate::entry::{BridgeResult, invalid};
+use crate::raw;
 
 /// Storage of a region's bytes.
 #[derive(Clone, Copy)]
@@ -69,7 +70,12 @@ impl<'local> ByteRegion<'local> {
         let len = non_negative(len, argument)?;
         let storage = match (array.is_null(), direct.is_null()) {
             (false, true) => {
-                check_bounds(offset, len, array.len(env)?, argument)?;
+                check_bounds(
+                    offset,
+                    len,
+                    raw::array_length(env, array.as_raw()),
+                    argument,
+                )?;
                 Storage::Array(array.as_raw())
             }
             (true, false) => {
@@ -98,7 +104,10 @@ impl<'local> ByteRegion<'local> {
         array: &JByteArray<'_>,
         argument: &str,
     ) -> BridgeResult<ByteRegion<'local>> {
-        let len = jint::try_from(array.len(env)?)
+        if array.is_null() {
+            return Err(invalid(format!("{argument} is null; pass a byte array")));
+        }
+        let len = jint::try_from(raw::array_length(env, array.as_raw()))
             .map_err(|_| invalid(format!("{argument} is longer than a Java array can be")))?;
         Self::resolve(env, array, &JByteBuffer::null(), 0, len, argument)
     }

@@ -29,12 +29,13 @@ final class Attributes {
     if (map == null || map.isEmpty()) {
       return null;
     }
-    if (map.size() > MAX_ENTRIES) {
+    int count = map.size();
+    if (count > MAX_ENTRIES) {
       throw ErrorCodes.invalidArgument(
-          what + " has " + map.size() + " entries; at most " + MAX_ENTRIES + " are allowed");
+          what + " has " + count + " entries; at most " + MAX_ENTRIES + " are allowed");
     }
-    byte[][] keys = new byte[map.size()][];
-    byte[][] values = new byte[map.size()][];
+    byte[][] keys = new byte[count][];
+    byte[][] values = new byte[count][];
     int index = 0;
     int total = 2;
     for (Map.Entry<String, String> entry : map.entrySet()) {
@@ -51,24 +52,39 @@ final class Attributes {
       total += 4 + keys[index].length + values[index].length;
       index++;
     }
-    ByteBuffer out = ByteBuffer.allocate(total);
-    out.putShort((short) keys.length);
-    if (keys.length == 1) {
+
+    byte[] out = new byte[total];
+    putShort(out, 0, count);
+    int position = 2;
+    if (count == 1) {
       // The common case, a context of one entry such as the topic, needs no sort.
-      out.putShort((short) keys[0].length).put(keys[0]);
-      out.putShort((short) values[0].length).put(values[0]);
-      return out.array();
+      putEntry(out, position, keys[0], values[0]);
+      return out;
     }
-    Integer[] order = new Integer[keys.length];
-    for (int i = 0; i < order.length; i++) {
+    Integer[] order = new Integer[count];
+    for (int i = 0; i < count; i++) {
       order[i] = i;
     }
     Arrays.sort(order, (a, b) -> Arrays.compareUnsigned(keys[a], keys[b]));
     for (int i : order) {
-      out.putShort((short) keys[i].length).put(keys[i]);
-      out.putShort((short) values[i].length).put(values[i]);
+      position = putEntry(out, position, keys[i], values[i]);
     }
-    return out.array();
+    return out;
+  }
+
+  /** Writes one entry at {@code position} and returns the position after it. */
+  private static int putEntry(byte[] out, int position, byte[] key, byte[] value) {
+    putShort(out, position, key.length);
+    System.arraycopy(key, 0, out, position + 2, key.length);
+    position += 2 + key.length;
+    putShort(out, position, value.length);
+    System.arraycopy(value, 0, out, position + 2, value.length);
+    return position + 2 + value.length;
+  }
+
+  private static void putShort(byte[] out, int position, int value) {
+    out[position] = (byte) (value >>> 8);
+    out[position + 1] = (byte) value;
   }
 
   /** Decodes a canonical encoding produced by the native library into an unmodifiable map. */
