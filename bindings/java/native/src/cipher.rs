@@ -213,6 +213,11 @@ fn check_disjoint(
 
 /// Pins `input` for reading and `output` for writing.
 ///
+/// NOTE: the core may call the key provider while regions are pinned (a new data key
+/// on encryption, an unwrap on a cache miss). The local keyring only reads its file,
+/// which a critical section allows. A provider that calls into Java, or waits for a
+/// Java thread, would break the critical section rules and must run before pinning.
+///
 /// # Safety
 ///
 /// As for [`ByteRegion::pin_input`]: no JNI call until both guards are dropped. The
