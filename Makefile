@@ -114,8 +114,20 @@ bench-python:
 	done && \
 	build/venv-bench/bin/python bindings/python/bench/bench.py --json build/bench/python.json
 
+# --- Fuzzing (fuzz/, cargo-fuzz on the nightly toolchain) -------------------------
+.PHONY: fuzz-smoke fuzz
+
+# Runs every fuzz target for FUZZ_SECONDS (default 60) seconds, one after another; fails
+# on any crash and writes the executions per target to build/fuzz/summary.txt.
+fuzz-smoke:
+	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) scripts/fuzz.sh
+
+# The same run with FUZZ_SECONDS defaulting to 600 seconds per target.
+fuzz:
+	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),600) scripts/fuzz.sh
+
 # --- Everything -----------------------------------------------------------------
-test: test-rust check-header test-c test-java
+test: test-rust check-header test-c test-java-lib test-python test-java
 
 bench:
 	$(CARGO) bench -p mqseal-core --features rustcrypto --bench envelope
