@@ -90,8 +90,10 @@ impl ProducerSlot {
         stale: Option<&Arc<ActiveKey>>,
         create: impl FnOnce() -> Result<ActiveKey>,
     ) -> Result<()> {
-        // TODO: a thread that holds `refresh` while the process forks leaves the child
-        // unable to take it; a forked child should get fresh locks.
+        // TODO: any cache lock (this one, the slot and consumer-cache locks, the keyring's)
+        // held by another thread at fork() stays held in the child, which then blocks when
+        // it takes it. The Python binding waits for running calls at fork; C and Java callers
+        // must not fork while other threads use a cipher until the child gets fresh locks.
         let _guard = self
             .refresh
             .lock()
