@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::buf::ByteSink;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quote_short};
 
 /// Maximum number of entries in an encoded map.
 pub const MAX_ENTRIES: usize = u16::MAX as usize;
@@ -48,7 +48,8 @@ impl Attributes {
         }
         if key.len() > MAX_FIELD_LEN || value.len() > MAX_FIELD_LEN {
             return Err(Error::invalid(format!(
-                "entry {key:.64?} is too long: keys and values are limited to {MAX_FIELD_LEN} bytes"
+                "entry {} is too long: keys and values are limited to {MAX_FIELD_LEN} bytes",
+                quote_short(&key)
             )));
         }
         if self.entries.len() >= MAX_ENTRIES && !self.entries.contains_key(&key) {
@@ -58,7 +59,8 @@ impl Attributes {
         }
         if self.entries.contains_key(&key) {
             return Err(Error::invalid(format!(
-                "duplicate key {key:.64?}: each key may appear once"
+                "duplicate key {}: each key may appear once",
+                quote_short(&key)
             )));
         }
         self.entries.insert(key, value);

@@ -15,7 +15,7 @@ use crate::envelope::{
     self, Envelope, FLAG_COMPRESSED, FLAG_CONTEXT_STORED, FLAG_SEALED_PROPERTIES, FLAGS_OFFSET,
     SEQUENCE_LEN,
 };
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result, quote_short};
 use crate::fork;
 use crate::limits::UsageLimits;
 use crate::provider::KeyProvider;
@@ -96,7 +96,8 @@ impl CipherConfig {
         for id in &self.key_ids {
             if id.is_empty() || id.len() > envelope::MAX_KEY_ID_LEN {
                 return Err(Error::config(format!(
-                    "key id {id:.64?} must be 1 to {} bytes long",
+                    "key id {} must be 1 to {} bytes long",
+                    quote_short(id),
                     envelope::MAX_KEY_ID_LEN
                 )));
             }

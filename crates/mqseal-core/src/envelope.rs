@@ -4,7 +4,7 @@
 
 use crate::attrs::Attributes;
 use crate::dek::{COMMITMENT_LEN, WrappedKey};
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result, quote_short};
 use crate::suite::{NONCE_LEN, Suite, TAG_LEN};
 
 /// First byte of every envelope. 0x8E is a UTF-8 continuation byte, so no UTF-8 text
@@ -289,8 +289,8 @@ pub(crate) fn write_key_prefix(suite: Suite, keys: &[WrappedKey]) -> Result<Vec<
     for k in keys {
         if k.key_id.is_empty() || k.key_id.len() > MAX_KEY_ID_LEN {
             return Err(Error::invalid(format!(
-                "key id {:.64?} must be 1 to {MAX_KEY_ID_LEN} bytes long",
-                k.key_id
+                "key id {} must be 1 to {MAX_KEY_ID_LEN} bytes long",
+                quote_short(&k.key_id)
             )));
         }
         if k.ciphertext.is_empty() || k.ciphertext.len() > MAX_WRAPPED_KEY_LEN {

@@ -243,6 +243,16 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// Quotes `value` for an error message, cut to its first 64 characters. (The `{:.64?}`
+/// format does not cut: `Debug` of a string ignores the precision.)
+pub(crate) fn quote_short(value: &str) -> String {
+    const MAX_CHARS: usize = 64;
+    match value.char_indices().nth(MAX_CHARS) {
+        Some((cut, _)) => format!("{:?}...", &value[..cut]),
+        None => format!("{value:?}"),
+    }
+}
+
 /// Result type of mqseal.
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -282,6 +292,14 @@ mod tests {
                 ErrorCode::ProviderTimeout
             ]
         );
+    }
+
+    #[test]
+    fn quote_short_cuts_long_values() {
+        assert_eq!(quote_short("abc"), "\"abc\"");
+        let long = "x".repeat(100);
+        let quoted = quote_short(&long);
+        assert_eq!(quoted, format!("\"{}\"...", "x".repeat(64)));
     }
 
     #[test]

@@ -24,7 +24,7 @@ use zeroize::Zeroizing;
 
 use super::KeyProvider;
 use crate::dek::{DataKey, WrappedKey};
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result, quote_short};
 use crate::suite::KEY_LEN;
 
 const HEADER: &str = "mqseal-keyring 1";
@@ -42,17 +42,23 @@ struct KeyEntry {
     versions: BTreeMap<u32, Zeroizing<[u8; KEY_LEN]>>,
 }
 
-fn check_name(name: &str) -> Result<()> {
-    let valid = !name.is_empty()
+fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
         && name.len() <= 255
         && name
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:/".contains(&b));
-    if valid {
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:/".contains(&b))
+}
+
+const NAME_RULE: &str = "use 1 to 255 characters from A-Z, a-z, 0-9 and - _ . : /";
+
+fn check_name(name: &str) -> Result<()> {
+    if is_valid_name(name) {
         Ok(())
     } else {
         Err(Error::invalid(format!(
-            "key name {name:.64?} is invalid: use 1 to 255 characters from A-Z, a-z, 0-9 and - _ . : /"
+            "key name {} is invalid: {NAME_RULE}",
+            quote_short(name)
         )))
     }
 }
@@ -99,13 +105,17 @@ impl KeyringFile {
             let fields: Vec<&str> = line.split_whitespace().collect();
             match fields.as_slice() {
                 ["key", name, version, hex] => {
-                    check_name(name)?;
+                    if !is_valid_name(name) {
+                        return Err(Error::config(format!(
+                            "keyring line {line_no}: the key name is invalid: {NAME_RULE}"
+                        )));
+                    }
                     let version = parse_version(version, line_no)?;
                     let key = decode_hex_key(hex, line_no)?;
                     let entry = file.keys.entry((*name).to_owned()).or_default();
                     if entry.versions.insert(version, key).is_some() {
                         return Err(Error::config(format!(
-                            "keyring line {line_no}: key {name} version {version} appears twice"
+                            "keyring line {line_no}: version {version} of this key already appears on an earlier line"
                         )));
                     }
                 }
@@ -131,12 +141,12 @@ impl KeyringFile {
         for (name, version, line_no) in primaries {
             let entry = file.keys.get_mut(&name).ok_or_else(|| {
                 Error::config(format!(
-                    "keyring line {line_no}: primary names unknown key {name}"
+                    "keyring line {line_no}: the primary line names a key that no key line defines"
                 ))
             })?;
             if !entry.versions.contains_key(&version) {
                 return Err(Error::config(format!(
-                    "keyring line {line_no}: primary names version {version} of {name}, which does not exist"
+                    "keyring line {line_no}: the primary line names version {version}, which that key does not have"
                 )));
             }
             entry.primary = version;
@@ -259,7 +269,7 @@ fn kek_cipher(kek: &[u8; KEY_LEN]) -> Result<aes_kw::AesKw<aes_kw::aes::Aes256>>
 fn parse_version(s: &str, line: usize) -> Result<u32> {
     s.parse::<u32>().ok().filter(|v| *v > 0).ok_or_else(|| {
         Error::config(format!(
-            "keyring line {line}: version {s:?} must be a positive integer"
+            "keyring line {line}: the version must be a positive integer"
         ))
     })
 }
@@ -452,7 +462,7 @@ impl KeyProvider for LocalKeyring {
     }
 
     fn recognizes(&self, key_id: &str) -> bool {
-        check_name(key_id).is_ok()
+        is_valid_name(key_id)
     }
 
     fn wrap(&self, key_id: &str, dek: &DataKey) -> Result<WrappedKey> {
@@ -510,6 +520,22 @@ mod tests {
         let e = KeyringFile::parse(text).expect_err("bad hex");
         assert!(!e.message().contains("00112233"), "{}", e.message());
         assert!(e.message().contains("line 2"));
+    }
+
+    #[test]
+    fn parse_errors_never_echo_fields() {
+        let key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        let cases = [
+            format!("mqseal-keyring 1\nkey k {key} 1\n"),
+            format!("mqseal-keyring 1\nkey {key}! 1 {key}\n"),
+            format!("mqseal-keyring 1\nprimary {key} 1\n"),
+            format!("mqseal-keyring 1\nkey {key} 1 {key}\nkey {key} 1 {key}\n"),
+        ];
+        for text in &cases {
+            let e = KeyringFile::parse(text).expect_err("invalid keyring");
+            assert!(!e.message().contains("00112233"), "{}", e.message());
+            assert!(e.message().contains("line 2") || e.message().contains("line 3"));
+        }
     }
 
     #[test]
