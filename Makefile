@@ -121,6 +121,7 @@ bench-python:
 # on any crash and writes the executions per target to build/fuzz/summary.txt.
 fuzz-smoke:
 	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) scripts/fuzz.sh
+	cd fuzz && cargo +nightly test --release --test keyring_key_echo
 
 # The same run with FUZZ_SECONDS defaulting to 600 seconds per target.
 fuzz:
