@@ -132,6 +132,7 @@ test: test-rust check-header test-c test-java-lib test-python test-java
 
 bench:
 	$(CARGO) bench -p mqseal-core --features rustcrypto --bench envelope
+	scripts/bench-summary.py
 
 clean:
 	$(CARGO) clean
