@@ -63,15 +63,15 @@ fn from_memoryview<'py>(view: &Bound<'py, PyMemoryView>) -> PyResult<Input<'py>>
     let exporter = view.getattr("obj")?;
     let nbytes: usize = view.getattr("nbytes")?.extract()?;
     // A contiguous view as long as its exporter covers the exporter's bytes exactly.
-    if let Ok(bytes) = exporter.cast::<PyBytes>() {
-        if bytes.as_bytes().len() == nbytes {
-            return Ok(Input::Shared(bytes.clone()));
-        }
+    if let Ok(bytes) = exporter.cast::<PyBytes>()
+        && bytes.as_bytes().len() == nbytes
+    {
+        return Ok(Input::Shared(bytes.clone()));
     }
-    if let Ok(array) = exporter.cast::<PyByteArray>() {
-        if array.len() == nbytes {
-            return Ok(Input::Copied(Zeroizing::new(array.to_vec())));
-        }
+    if let Ok(array) = exporter.cast::<PyByteArray>()
+        && array.len() == nbytes
+    {
+        return Ok(Input::Copied(Zeroizing::new(array.to_vec())));
     }
     let copy = view.call_method0("tobytes")?;
     Ok(Input::Shared(copy.cast_into::<PyBytes>()?))

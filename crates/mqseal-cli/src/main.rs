@@ -54,10 +54,10 @@ fn run(cli: &Cli) -> Result<(), CliError> {
 fn report_error(error: &CliError) {
     // Messages can name values read from the envelope, so control characters are escaped.
     eprintln!("mqseal: {}", io::escape_control(error.message()));
-    if let CliError::Core(e) = error {
-        if e.is_retryable() {
-            eprintln!("mqseal: the key provider may recover; retry the command later");
-        }
+    if let CliError::Core(e) = error
+        && e.is_retryable()
+    {
+        eprintln!("mqseal: the key provider may recover; retry the command later");
     }
 }
 

@@ -162,10 +162,11 @@ impl Attributes {
             if key.is_empty() {
                 return Err(bad("empty key"));
             }
-            if let Some(prev) = &previous {
-                if prev.as_bytes() >= key.as_bytes() {
-                    return Err(bad("keys are not in strictly ascending order"));
-                }
+            if previous
+                .as_ref()
+                .is_some_and(|prev| prev.as_bytes() >= key.as_bytes())
+            {
+                return Err(bad("keys are not in strictly ascending order"));
             }
             previous = Some(key.clone());
             map.entries.insert(key, value);

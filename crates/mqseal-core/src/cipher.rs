@@ -115,7 +115,7 @@ pub struct EncryptOptions<'a> {
     pub properties: Option<&'a Properties>,
 }
 
-/// What [`Cipher::decrypt`] returns besides the body.
+/// Header facts and sealed properties that [`Cipher::decrypt`] returns besides the body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecryptInfo {
     /// Suite of the envelope.
@@ -226,14 +226,14 @@ fn cache_key_of<'b>(
 }
 
 /// Layout of the plaintext sealed inside an envelope, computed before encryption.
-struct Inner2<'a> {
+struct PlaintextLayout<'a> {
     flags: u8,
     /// The plaintext when it differs from the body (sealed properties or compression).
     built: Option<Zeroizing<Vec<u8>>>,
     body: &'a [u8],
 }
 
-impl Inner2<'_> {
+impl PlaintextLayout<'_> {
     fn plaintext(&self) -> &[u8] {
         self.built.as_ref().map_or(self.body, |b| b.as_slice())
     }
@@ -361,13 +361,13 @@ impl Cipher {
         let mut first = true;
         loop {
             let current = self.inner.producer.current();
-            if let Some(key) = &current {
-                if let Some(seq) = key.reserve(len64) {
-                    if first {
-                        Counters::add(&self.inner.counters.cache_hits);
-                    }
-                    return Ok((key.clone(), seq));
+            if let Some(key) = &current
+                && let Some(seq) = key.reserve(len64)
+            {
+                if first {
+                    Counters::add(&self.inner.counters.cache_hits);
                 }
+                return Ok((key.clone(), seq));
             }
             if first {
                 Counters::add(&self.inner.counters.cache_misses);
@@ -383,7 +383,7 @@ impl Cipher {
         &self,
         body: &'a [u8],
         properties: Option<&Properties>,
-    ) -> Result<Inner2<'a>> {
+    ) -> Result<PlaintextLayout<'a>> {
         let cfg = &self.inner.config;
         let mut flags = 0u8;
         let compressed = if cfg.compression && body.len() >= cfg.compression_min_size {
@@ -400,7 +400,7 @@ impl Cipher {
             flags |= FLAG_SEALED_PROPERTIES;
         }
         if flags == 0 {
-            return Ok(Inner2 {
+            return Ok(PlaintextLayout {
                 flags,
                 built: None,
                 body,
@@ -420,7 +420,7 @@ impl Cipher {
             }
             None => out.extend_from_slice(body),
         }
-        Ok(Inner2 {
+        Ok(PlaintextLayout {
             flags,
             built: Some(out),
             body,
@@ -463,7 +463,7 @@ impl Cipher {
         } else {
             0
         };
-        let (key, _) = self.peek_key()?;
+        let key = self.peek_key()?;
         Ok(key.prefix.len()
             + ctx_block
             + key.keys.commitment.len()
@@ -472,11 +472,11 @@ impl Cipher {
             + TAG_LEN)
     }
 
-    fn peek_key(&self) -> Result<(Arc<ActiveKey>, ())> {
+    fn peek_key(&self) -> Result<Arc<ActiveKey>> {
         loop {
             let current = self.inner.producer.current();
             if let Some(k) = current.clone() {
-                return Ok((k, ()));
+                return Ok(k);
             }
             self.inner
                 .producer

@@ -510,10 +510,10 @@ pub unsafe extern "C" fn mqseal_cipher_encrypt_into(
 /// Writes the required size of a `BufferTooSmall` error to `out_len`: the documented
 /// exception to "out-params are written only on success".
 fn with_required_size(e: Error, out_len: Out<'_, usize>) -> Error {
-    if e.code() == ErrorCode::BufferTooSmall {
-        if let Some(required) = e.required_size() {
-            out_len.write(required);
-        }
+    if e.code() == ErrorCode::BufferTooSmall
+        && let Some(required) = e.required_size()
+    {
+        out_len.write(required);
     }
     e
 }
