@@ -2,11 +2,15 @@
 //! hooks that let the Java tests check the binding against the core.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use jni::EnvUnowned;
 use jni::objects::{JByteArray, JClass, JIntArray, JObjectArray, JString};
 use jni::sys::{jboolean, jint, jlong};
-use mqseal_core::{Attributes, Error, ErrorCode, LocalKeyring, properties};
+use mqseal_core::config::Settings;
+use mqseal_core::{
+    Attributes, CallbackProvider, DataKey, Error, ErrorCode, LocalKeyring, properties,
+};
 
 use crate::convert::{new_string_array, required_string, string_list};
 use crate::entry::{invalid, run};
@@ -198,5 +202,45 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_encodeAttributes<'local>(
         }
         let map = Attributes::from_pairs(flat.chunks(2).map(|kv| (kv[0].clone(), kv[1].clone())))?;
         Ok(env.byte_array_from_slice(&map.encode())?)
+    })
+}
+
+/// Builds a cipher whose first data key is `dek`, wrapped as `wrapped` under version
+/// `key_version` of the configured key id, so tests can check that Java encryption
+/// reproduces the shared known-answer vectors byte for byte. Only generation is
+/// supported: wrapping and unwrapping fail.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqseal_MqsealNative_debugKnownAnswerCipher<'local>(
+    env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    config: JString<'local>,
+    dek: JByteArray<'local>,
+    wrapped: JByteArray<'local>,
+    key_version: jlong,
+) -> jlong {
+    run(env, "debugKnownAnswerCipher", |env| {
+        let text = required_string(env, &config, "configuration text")?;
+        let dek = zeroize::Zeroizing::new(env.convert_byte_array(&dek)?);
+        let dek = DataKey::from_slice(&dek)?;
+        let wrapped = env.convert_byte_array(&wrapped)?;
+        let version = u32::try_from(key_version)
+            .map_err(|_| invalid("key version must be between 0 and 4294967295"))?;
+        let unsupported = || {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                "the known-answer test cipher only generates its one data key",
+            )
+        };
+        let provider = CallbackProvider::new(
+            "known-answer",
+            None,
+            Box::new(move |_, _| Err(unsupported())),
+            Box::new(move |_, _, _| Err(unsupported())),
+        )
+        .with_generate(Box::new(move |_| {
+            Ok((version, dek.clone(), wrapped.clone()))
+        }));
+        let cipher = Settings::parse(&text)?.build(Some(Arc::new(provider)))?;
+        Ok(crate::handle::into_handle(cipher))
     })
 }

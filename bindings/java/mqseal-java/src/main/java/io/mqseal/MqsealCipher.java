@@ -317,6 +317,14 @@ public final class MqsealCipher implements AutoCloseable {
   }
 
   /** Makes the native library panic inside a native method, for tests of the panic boundary. */
+  /**
+   * Returns a cipher whose first data key is {@code dek}, wrapped as {@code wrapped}; for tests
+   * that reproduce the shared known-answer vectors. It cannot wrap or unwrap other keys.
+   */
+  static MqsealCipher forKnownAnswer(String config, byte[] dek, byte[] wrapped, long keyVersion) {
+    return new MqsealCipher(MqsealNative.debugKnownAnswerCipher(config, dek, wrapped, keyVersion));
+  }
+
   static void debugForcePanic() {
     MqsealNative.debugForcePanic();
   }

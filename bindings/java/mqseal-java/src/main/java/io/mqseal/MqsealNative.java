@@ -100,6 +100,9 @@ final class MqsealNative {
 
   static native void debugForcePanic();
 
+  static native long debugKnownAnswerCipher(
+      String config, byte[] dek, byte[] wrapped, long keyVersion);
+
   static native String[] propertyConstants();
 
   static native String[] propertyTable();

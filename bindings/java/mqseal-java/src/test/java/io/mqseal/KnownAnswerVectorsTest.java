@@ -92,6 +92,36 @@ class KnownAnswerVectorsTest {
   }
 
   @Test
+  void positiveVectorsEncryptByteForByte() {
+    for (JsonElement element : vectors.getAsJsonArray("vectors").asList()) {
+      JsonObject vector = element.getAsJsonObject();
+      String name = vector.get("name").getAsString();
+      String config =
+          String.join(
+              "\n",
+              "provider = callback",
+              "key_id = " + vector.get("key_id").getAsString(),
+              "suite = " + vector.get("suite").getAsString(),
+              "compression = " + (vector.get("compression").getAsBoolean() ? "lz4" : "none"),
+              "compression.min_size = " + vector.get("compression_min_size").getAsInt(),
+              "context.store = " + vector.get("store_context").getAsBoolean());
+      try (MqsealCipher cipher =
+          MqsealCipher.forKnownAnswer(
+              config,
+              hex(vector, "dek"),
+              hex(vector, "wrapped_dek"),
+              vector.get("key_version").getAsLong())) {
+        byte[] envelope =
+            cipher.encrypt(
+                hex(vector, "body"),
+                stringMap(vector.get("context")),
+                stringMap(vector.get("properties")));
+        assertArrayEquals(hex(vector, "envelope"), envelope, name);
+      }
+    }
+  }
+
+  @Test
   void negativeVectorsFailWithTheirCode() throws Exception {
     List<JsonElement> negatives = vectors.getAsJsonArray("negative").asList();
     assertFalse(negatives.isEmpty());
