@@ -283,12 +283,25 @@ print_log_tails() {
     done
 }
 
+# Succeeds when PID is ours, or is alive but has not yet replaced the forked shell with
+# java (its command line does not carry the marker until exec); waits up to 10 s for
+# that exec, because on a loaded machine it can take longer than the first check.
+started_or_starting() {
+    local pid="$1" tries=0
+    until is_ours "$pid"; do
+        [[ "$pid" =~ ^[0-9]+$ && -e "/proc/$pid" ]] || return 1
+        tries=$((tries + 1))
+        [[ "$tries" -le 50 ]] || return 1
+        sleep 0.2
+    done
+}
+
 # Fails fast when a started JVM has exited.
 check_alive() {
     local role pid
     for role in "$@"; do
         pid="$(recorded_pid "$role" || true)"
-        if ! is_ours "$pid"; then
+        if ! started_or_starting "$pid"; then
             print_log_tails
             stop_all >&2
             die "$role (pid $pid) exited during startup. Its output is in $(log_dir)/$role.out."
