@@ -19,33 +19,8 @@ readonly rmq="$root/tests/rocketmq/rmq.sh"
 readonly example="$root/examples/java"
 mvn="${MVN:-mvn}"
 
-port_free() {
-    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# Exports NameServer and broker ports that are free, unless the caller set them. The broker
-# also listens on its port - 2 (fast channel) and + 1 (HA).
-choose_ports() {
-    if [[ -n "${MQSEAL_RMQ_NAMESRV_PORT:-}" || -n "${MQSEAL_RMQ_BROKER_PORT:-}" ]]; then
-        return
-    fi
-    local namesrv broker attempt
-    for attempt in $(seq 1 50); do
-        if [[ "$attempt" == 1 ]]; then
-            namesrv=19876
-        else
-            namesrv=$((20000 + RANDOM % 20000))
-        fi
-        broker=$((namesrv + 1035))
-        if port_free "$namesrv" && port_free "$broker" && port_free $((broker - 2)) &&
-            port_free $((broker + 1)); then
-            export MQSEAL_RMQ_NAMESRV_PORT="$namesrv" MQSEAL_RMQ_BROKER_PORT="$broker"
-            return
-        fi
-    done
-    echo "demo: found no free ports for RocketMQ; set MQSEAL_RMQ_NAMESRV_PORT and MQSEAL_RMQ_BROKER_PORT" >&2
-    exit 1
-}
+# shellcheck source=scripts/rmq-ports.sh
+source "$root/scripts/rmq-ports.sh"
 
 echo "demo: building mqseal-java, mqseal-rocketmq and the example" >&2
 make -C "$root" --no-print-directory java-lib
@@ -65,7 +40,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-choose_ports
+choose_ports demo
 "$rmq" start
 eval "$("$rmq" env)"
 "$rmq" topic mqseal-demo mqseal-demo-plain

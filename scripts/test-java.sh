@@ -17,34 +17,8 @@ readonly root
 readonly rmq="$root/tests/rocketmq/rmq.sh"
 mvn="${MVN:-mvn}"
 
-# Succeeds when nothing listens on 127.0.0.1:PORT.
-port_free() {
-    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# Exports NameServer and broker ports that are free, unless the caller set them. The broker
-# also listens on its port - 2 (fast channel) and + 1 (HA).
-choose_ports() {
-    if [[ -n "${MQSEAL_RMQ_NAMESRV_PORT:-}" || -n "${MQSEAL_RMQ_BROKER_PORT:-}" ]]; then
-        return
-    fi
-    local namesrv broker attempt
-    for attempt in $(seq 1 50); do
-        if [[ "$attempt" == 1 ]]; then
-            namesrv=19876
-        else
-            namesrv=$((20000 + RANDOM % 20000))
-        fi
-        broker=$((namesrv + 1035))
-        if port_free "$namesrv" && port_free "$broker" && port_free $((broker - 2)) &&
-            port_free $((broker + 1)); then
-            export MQSEAL_RMQ_NAMESRV_PORT="$namesrv" MQSEAL_RMQ_BROKER_PORT="$broker"
-            return
-        fi
-    done
-    echo "test-java: found no free ports for RocketMQ; set MQSEAL_RMQ_NAMESRV_PORT and MQSEAL_RMQ_BROKER_PORT" >&2
-    exit 1
-}
+# shellcheck source=scripts/rmq-ports.sh
+source "$root/scripts/rmq-ports.sh"
 
 make -C "$root" --no-print-directory java-lib
 
@@ -61,7 +35,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-choose_ports
+choose_ports test-java
 "$rmq" start
 eval "$("$rmq" env)"
 export MQSEAL_RMQ_NAMESRV="$MQSEAL_RMQ_NAMESRV_ADDR"
