@@ -15,7 +15,7 @@ use crate::limits::UsageLimits;
 /// The producer's data key with its usage state. Replaced, never reset, when a limit is
 /// reached; the old one is dropped (and its keys zeroized) when its last user finishes.
 pub(crate) struct ActiveKey {
-    pub(crate) keys: DerivedKeys,
+    pub(crate) keys: Arc<DerivedKeys>,
     /// Magic, version, suite, a zero flag byte, and the wrapped keys.
     pub(crate) prefix: Vec<u8>,
     fork_generation: u64,
@@ -28,7 +28,7 @@ pub(crate) struct ActiveKey {
 }
 
 impl ActiveKey {
-    pub(crate) fn new(keys: DerivedKeys, prefix: Vec<u8>, limits: &UsageLimits) -> Self {
+    pub(crate) fn new(keys: Arc<DerivedKeys>, prefix: Vec<u8>, limits: &UsageLimits) -> Self {
         ActiveKey {
             keys,
             prefix,

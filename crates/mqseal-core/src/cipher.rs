@@ -331,7 +331,7 @@ impl Cipher {
             let p = self.provider_for(id)?;
             wrapped.push(self.call_provider(|| p.wrap(id, &dek))?);
         }
-        let keys = DerivedKeys::derive(&dek, cfg.suite, cfg.backend)?;
+        let keys = Arc::new(DerivedKeys::derive(&dek, cfg.suite, cfg.backend)?);
         let prefix = envelope::write_key_prefix(cfg.suite, &wrapped)?;
         let consumer_key = consumer_cache_key(
             cfg.suite,
@@ -339,9 +339,8 @@ impl Cipher {
             wrapped[0].key_version,
             &wrapped[0].ciphertext,
         );
-        // The same data key also decrypts this process's own envelopes without an unwrap.
-        let for_consumer = Arc::new(DerivedKeys::derive(&dek, cfg.suite, cfg.backend)?);
-        self.inner.consumer.insert(consumer_key, for_consumer);
+        // The same derived keys also decrypt this process's own envelopes without an unwrap.
+        self.inner.consumer.insert(consumer_key, keys.clone());
         Counters::add(&self.inner.counters.data_keys_created);
         Ok(ActiveKey::new(keys, prefix, &cfg.limits))
     }
