@@ -179,12 +179,12 @@
 #define MQSEAL_KEY_COMMITMENT_MISMATCH 401
 
 /**
- * No configured provider holds the named key id.
+ * No configured provider has the named key id.
  */
 #define MQSEAL_KEY_NOT_FOUND 500
 
 /**
- * The provider holds the key id but not the named key version.
+ * The provider has the key id but not the named key version.
  */
 #define MQSEAL_KEY_VERSION_NOT_FOUND 501
 
@@ -199,7 +199,7 @@
 #define MQSEAL_PROVIDER_THROTTLED 601
 
 /**
- * The key provider did not answer in time (retryable).
+ * The key provider did not respond in time (retryable).
  */
 #define MQSEAL_PROVIDER_TIMEOUT 602
 

@@ -134,8 +134,10 @@ static void test_error_names(void) {
         {MQSEAL_PANIC, "panic", false},
     };
     /* The numbers are the core's stable ErrorCode values. */
-    CHECK(MQSEAL_NULL_ARGUMENT == 101 && MQSEAL_NOT_ENCRYPTED == 202 &&
-          MQSEAL_AUTHENTICATION_FAILED == 400 && MQSEAL_PANIC == 901);
+    CHECK(MQSEAL_NULL_ARGUMENT == 101);
+    CHECK(MQSEAL_NOT_ENCRYPTED == 202);
+    CHECK(MQSEAL_AUTHENTICATION_FAILED == 400);
+    CHECK(MQSEAL_PANIC == 901);
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         CHECK(strcmp(mqseal_error_name(table[i].code), table[i].name) == 0);
         CHECK(mqseal_error_is_retryable(table[i].code) == table[i].retryable);
@@ -205,7 +207,8 @@ static void test_attributes(void) {
     CHECK(n == 3);
     v = (const char *)"sentinel";
     CHECK_OK(mqseal_attributes_get(a, "absent", &v, &v_len));
-    CHECK(v == NULL && v_len == 0);
+    CHECK(v == NULL);
+    CHECK(v_len == 0);
 
     /* Entries come in canonical (ascending bytewise) key order. */
     const char *expect_keys[] = {"app", "empty", "topic"};
@@ -265,9 +268,11 @@ static void test_round_trip(void) {
                                    &plain, &got_props, &info));
     CHECK(bytes_equal(mqseal_buffer_data(plain), mqseal_buffer_len(plain), BODY, strlen(BODY)));
     CHECK(info.suite == MQSEAL_SUITE_AES_256_GCM);
-    CHECK(strcmp(info.key_id, "orders") == 0 && info.key_id_len == 6);
+    CHECK(strcmp(info.key_id, "orders") == 0);
+    CHECK(info.key_id_len == 6);
     CHECK(info.key_version == 1);
-    CHECK(!info.compressed && info.has_properties);
+    CHECK(!info.compressed);
+    CHECK(info.has_properties);
     size_t n = 0;
     CHECK_OK(mqseal_attributes_count(got_props, &n));
     CHECK(n == 2);

@@ -35,15 +35,15 @@ pub const MQSEAL_UNSUPPORTED_FEATURE: i32 = 302;
 pub const MQSEAL_AUTHENTICATION_FAILED: i32 = 400;
 /// The unwrapped data key does not match the envelope's key commitment.
 pub const MQSEAL_KEY_COMMITMENT_MISMATCH: i32 = 401;
-/// No configured provider holds the named key id.
+/// No configured provider has the named key id.
 pub const MQSEAL_KEY_NOT_FOUND: i32 = 500;
-/// The provider holds the key id but not the named key version.
+/// The provider has the key id but not the named key version.
 pub const MQSEAL_KEY_VERSION_NOT_FOUND: i32 = 501;
 /// The key provider could not be reached or failed transiently (retryable).
 pub const MQSEAL_PROVIDER_UNAVAILABLE: i32 = 600;
 /// The key provider throttled the request (retryable).
 pub const MQSEAL_PROVIDER_THROTTLED: i32 = 601;
-/// The key provider did not answer in time (retryable).
+/// The key provider did not respond in time (retryable).
 pub const MQSEAL_PROVIDER_TIMEOUT: i32 = 602;
 /// The key provider denied access to the key.
 pub const MQSEAL_PROVIDER_DENIED: i32 = 700;
