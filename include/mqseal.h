@@ -85,6 +85,35 @@
 /** Version of this header as a string; compare it with mqseal_version(). */
 #define MQSEAL_VERSION "0.1.0"
 
+/*
+ * Names of the message properties that mqseal integrations set on RocketMQ messages, the
+ * core's table (mqseal_core::properties) shared by every binding. Decryption never reads
+ * them: the envelope is self-describing. A C integration that carries envelopes sets them
+ * for operators, broker-side filters and dead-lettered messages.
+ */
+/** Prefix of every property mqseal sets. */
+#define MQSEAL_PROPERTY_PREFIX "mqseal-"
+/** Envelope format version, e.g. "1". */
+#define MQSEAL_PROPERTY_VERSION "mqseal-v"
+/** Cipher suite name, e.g. "aes-256-gcm" (mqseal_suite_name()). */
+#define MQSEAL_PROPERTY_SUITE "mqseal-suite"
+/** Key id of the first wrapped key. */
+#define MQSEAL_PROPERTY_KEY_ID "mqseal-kid"
+/** Key version of the first wrapped key. */
+#define MQSEAL_PROPERTY_KEY_VERSION "mqseal-kver"
+/** Logical topic the producer bound into the context. */
+#define MQSEAL_PROPERTY_TOPIC "mqseal-topic"
+/** Comma-separated names of the properties sealed inside the envelope. */
+#define MQSEAL_PROPERTY_SEALED "mqseal-sealed"
+/** On a dead-lettered message: the numeric error code. */
+#define MQSEAL_PROPERTY_ERROR_CODE "mqseal-error-code"
+/** On a dead-lettered message: the error code name, e.g. "authentication_failed". */
+#define MQSEAL_PROPERTY_ERROR_NAME "mqseal-error"
+/** On a dead-lettered message: "true" when a retry could help. */
+#define MQSEAL_PROPERTY_ERROR_RETRYABLE "mqseal-error-retryable"
+/** Context key under which integrations bind the logical topic. */
+#define MQSEAL_CONTEXT_TOPIC "topic"
+
 
 /**
  * Suite id of AES-256-GCM (also its wire id in envelopes).

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs the C ABI test (tests/c/test_ffi.c) and the C examples against
+# Builds and runs the C ABI test (tests/c/test_ffi.c), the known-answer vector test
+# (tests/c/test_vectors.c over tests/vectors/v1.json) and the C examples against
 # libmqseal, in three modes:
 #   asan      gcc -fsanitize=address,undefined, ASAN_OPTIONS=detect_leaks=1
 #   valgrind  no sanitizers, under valgrind --leak-check=full --error-exitcode=1
@@ -62,6 +63,8 @@ build_mode() {
         static=1
     fi
     "$CC" "${CFLAGS[@]}" "$@" "$root/tests/c/test_ffi.c" -o "$out/test_ffi" "${link[@]}" &&
+        "$CC" "${CFLAGS[@]}" "$@" "$root/tests/c/test_vectors.c" -o "$out/test_vectors" \
+            "${link[@]}" &&
         make --no-print-directory -s -B -C "$root/examples/c" \
             ROOT="$root" LIBDIR="$libdir" BUILD="$out" STATIC="$static" \
             EXTRA_CFLAGS="$* -pthread"
@@ -74,6 +77,17 @@ run_test() {
     rm -rf "$out/scratch"
     "$@" "$out/test_ffi" "$out/scratch" 2> >(tee "$out/test_ffi.err" >&2) &&
         no_tool_reports "$out/test_ffi.err"
+}
+
+run_vectors() {
+    local mode=$1
+    shift
+    local out=$build/$mode
+    rm -rf "$out/vectors-scratch"
+    python3 "$root/tests/c/flatten_vectors.py" >"$out/vectors.txt" &&
+        "$@" "$out/test_vectors" "$out/vectors.txt" "$out/vectors-scratch" \
+            2> >(tee "$out/test_vectors.err" >&2) &&
+        no_tool_reports "$out/test_vectors.err"
 }
 
 run_examples() {
@@ -116,14 +130,17 @@ coverage() {
 step "coverage: every mqseal.h function is tested" coverage
 step "asan: build" build_mode asan "${SANITIZE[@]}"
 step "asan: test_ffi" run_test asan env
+step "asan: test_vectors" run_vectors asan env
 step "asan: examples" run_examples asan env
 
 step "valgrind: build" build_mode valgrind
 step "valgrind: test_ffi" run_test valgrind "${VALGRIND[@]}"
+step "valgrind: test_vectors" run_vectors valgrind "${VALGRIND[@]}"
 step "valgrind: examples" run_examples valgrind "${VALGRIND[@]}"
 
 step "static: build" build_mode static
 step "static: test_ffi" run_test static env
+step "static: test_vectors" run_vectors static env
 step "static: examples" run_examples static env
 
 if [ "$failed" -ne 0 ]; then

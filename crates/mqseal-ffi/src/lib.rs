@@ -113,6 +113,46 @@ mod tests {
         }
     }
 
+    /// The property macros of `cbindgen.toml` must equal the core's table, because
+    /// cbindgen cannot generate string macros from Rust constants.
+    #[test]
+    fn header_property_macros_match_the_core_table() {
+        use mqseal_core::properties as core;
+        let macros = [
+            ("MQSEAL_PROPERTY_PREFIX", core::PREFIX),
+            ("MQSEAL_PROPERTY_VERSION", core::VERSION),
+            ("MQSEAL_PROPERTY_SUITE", core::SUITE),
+            ("MQSEAL_PROPERTY_KEY_ID", core::KEY_ID),
+            ("MQSEAL_PROPERTY_KEY_VERSION", core::KEY_VERSION),
+            ("MQSEAL_PROPERTY_TOPIC", core::TOPIC),
+            ("MQSEAL_PROPERTY_SEALED", core::SEALED),
+            ("MQSEAL_PROPERTY_ERROR_CODE", core::ERROR_CODE),
+            ("MQSEAL_PROPERTY_ERROR_NAME", core::ERROR_NAME),
+            ("MQSEAL_PROPERTY_ERROR_RETRYABLE", core::ERROR_RETRYABLE),
+            ("MQSEAL_CONTEXT_TOPIC", core::CONTEXT_TOPIC),
+        ];
+        let h = header();
+        for (name, value) in macros {
+            let line = format!("#define {name} \"{value}\"\n");
+            assert!(
+                h.contains(&line),
+                "mqseal.h lacks {line:?}; fix crates/mqseal-ffi/cbindgen.toml and run `make header`"
+            );
+        }
+        for (name, _description) in core::ALL {
+            assert!(
+                macros.iter().any(|(_, value)| value == name),
+                "mqseal_core::properties::ALL has {name:?} but mqseal.h has no macro for it"
+            );
+        }
+        let defined = h.matches("#define MQSEAL_PROPERTY_").count();
+        assert_eq!(
+            defined,
+            macros.len() - 1,
+            "mqseal.h defines a property macro the core lacks"
+        );
+    }
+
     #[test]
     fn forced_panic_is_caught() {
         assert_eq!(mqseal_debug_force_panic(), error::MQSEAL_PANIC);
