@@ -6,8 +6,8 @@ use std::sync::RwLock;
 use mqseal_core::config::{ProviderConfig, Settings};
 use mqseal_core::envelope::{FLAG_COMPRESSED, FLAG_SEALED_PROPERTIES};
 use mqseal_core::{
-    Attributes, Cipher, DecryptInfo, EncryptOptions, Envelope, Error, ErrorCode, KeyProvider,
-    LocalKeyring,
+    Attributes, CallbackProvider, Cipher, DataKey, DecryptInfo, EncryptOptions, Envelope, Error,
+    ErrorCode, KeyProvider, LocalKeyring,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
@@ -418,6 +418,46 @@ impl PyCipher {
             Err(_) => String::from("<mqseal.Cipher closed>"),
         }
     }
+}
+
+/// FOR TESTS ONLY: returns a cipher whose first data key is `dek`, wrapped as `wrapped`
+/// under version `key_version` of the configured key id, so the tests can check that
+/// Python encryption reproduces the shared known-answer vectors byte for byte. It only
+/// generates that one data key: wrapping and unwrapping fail, so it cannot decrypt.
+#[pyfunction]
+#[pyo3(name = "_debug_known_answer_cipher")]
+pub(crate) fn debug_known_answer_cipher(
+    py: Python<'_>,
+    config: &str,
+    dek: Input<'_>,
+    wrapped: Input<'_>,
+    key_version: u32,
+) -> Outcome<PyCipher> {
+    guard(|| {
+        let dek = DataKey::from_slice(dek.as_slice())?;
+        let wrapped = wrapped.as_slice().to_vec();
+        let unsupported = || {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                "the known-answer test cipher only generates its one data key",
+            )
+        };
+        let provider = CallbackProvider::new(
+            "known-answer",
+            None,
+            Box::new(move |_, _| Err(unsupported())),
+            Box::new(move |_, _, _| Err(unsupported())),
+        )
+        .with_generate(Box::new(move |_| {
+            Ok((key_version, dek.clone(), wrapped.clone()))
+        }));
+        let cipher = Settings::parse(config)?.build(Some(Arc::new(provider)))?;
+        Ok(PyCipher::open(
+            py,
+            cipher,
+            "known-answer test configuration",
+        ))
+    })
 }
 
 fn from_config_text(py: Python<'_>, text: &str, source: &str) -> Outcome<PyCipher> {

@@ -101,6 +101,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(envelope::keyring_rotate, m)?)?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(debug_panic, m)?)?;
+    m.add_function(wrap_pyfunction!(cipher::debug_known_answer_cipher, m)?)?;
     m.add_function(wrap_pyfunction!(release::debug_fork_gate, m)?)?;
     register_fork_hooks(m)?;
     Ok(())

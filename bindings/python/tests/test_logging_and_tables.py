@@ -74,6 +74,8 @@ def test_property_table_comes_from_the_core() -> None:
     assert properties.KEY_ID == "mqseal-kid"
     assert properties.CONTEXT_TOPIC == "topic"
     assert all(description for _name, description in properties.ALL)
+    for constant, value in mqseal._native.PROPERTY_NAMES.items():
+        assert getattr(properties, constant) == value, constant
 
 
 def test_suites_and_backends_come_from_the_core() -> None:

@@ -68,6 +68,31 @@ def test_stored_context_vectors_decrypt_without_context(
         assert body == bytes.fromhex(vector["body"]), vector["name"]
 
 
+def test_positive_vectors_encrypt_byte_for_byte(vectors: Dict[str, Any]) -> None:
+    for vector in vectors["vectors"]:
+        name = vector["name"]
+        config = "\n".join(
+            [
+                "provider = callback",
+                f"key_id = {vector['key_id']}",
+                f"suite = {vector['suite']}",
+                f"compression = {'lz4' if vector['compression'] else 'none'}",
+                f"compression.min_size = {vector['compression_min_size']}",
+                f"context.store = {'true' if vector['store_context'] else 'false'}",
+            ]
+        )
+        with mqseal._native._debug_known_answer_cipher(
+            config,
+            bytes.fromhex(vector["dek"]),
+            bytes.fromhex(vector["wrapped_dek"]),
+            vector["key_version"],
+        ) as cipher:
+            envelope = cipher.encrypt(
+                bytes.fromhex(vector["body"]), vector["context"], vector["properties"]
+            )
+        assert envelope.hex() == vector["envelope"], name
+
+
 def test_negative_vectors_fail_with_their_code(
     vector_cipher: mqseal.Cipher, vectors: Dict[str, Any]
 ) -> None:

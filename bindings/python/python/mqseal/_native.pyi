@@ -133,4 +133,8 @@ def error_codes() -> List[Tuple[int, str, bool]]:
     """Return every core error code as ``(code, name, retryable)``."""
 
 def _debug_panic() -> None: ...
+def _debug_known_answer_cipher(
+    config: str, dek: BytesLike, wrapped: BytesLike, key_version: int
+) -> Cipher:
+    """For tests only: a cipher whose one data key is ``dek``, wrapped as ``wrapped``."""
 def _debug_fork_gate(enabled: bool) -> None: ...
