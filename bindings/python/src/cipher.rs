@@ -435,22 +435,8 @@ pub(crate) fn debug_known_answer_cipher(
 ) -> Outcome<PyCipher> {
     guard(|| {
         let dek = DataKey::from_slice(dek.as_slice())?;
-        let wrapped = wrapped.as_slice().to_vec();
-        let unsupported = || {
-            Error::new(
-                ErrorCode::InvalidArgument,
-                "the known-answer test cipher only generates its one data key",
-            )
-        };
-        let provider = CallbackProvider::new(
-            "known-answer",
-            None,
-            Box::new(move |_, _| Err(unsupported())),
-            Box::new(move |_, _, _| Err(unsupported())),
-        )
-        .with_generate(Box::new(move |_| {
-            Ok((key_version, dek.clone(), wrapped.clone()))
-        }));
+        let provider =
+            CallbackProvider::known_answer(dek, wrapped.as_slice().to_vec(), key_version);
         let cipher = Settings::parse(config)?.build(Some(Arc::new(provider)))?;
         Ok(PyCipher::open(
             py,

@@ -225,21 +225,7 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_debugKnownAnswerCipher<'local
         let wrapped = env.convert_byte_array(&wrapped)?;
         let version = u32::try_from(key_version)
             .map_err(|_| invalid("key version must be between 0 and 4294967295"))?;
-        let unsupported = || {
-            Error::new(
-                ErrorCode::InvalidArgument,
-                "the known-answer test cipher only generates its one data key",
-            )
-        };
-        let provider = CallbackProvider::new(
-            "known-answer",
-            None,
-            Box::new(move |_, _| Err(unsupported())),
-            Box::new(move |_, _, _| Err(unsupported())),
-        )
-        .with_generate(Box::new(move |_| {
-            Ok((version, dek.clone(), wrapped.clone()))
-        }));
+        let provider = CallbackProvider::known_answer(dek, wrapped, version);
         let cipher = Settings::parse(&text)?.build(Some(Arc::new(provider)))?;
         Ok(crate::handle::into_handle(cipher))
     })

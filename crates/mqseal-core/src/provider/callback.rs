@@ -2,7 +2,7 @@ use std::fmt;
 
 use super::KeyProvider;
 use crate::dek::{DataKey, WrappedKey};
-use crate::error::Result;
+use crate::error::{Error, ErrorCode, Result};
 
 /// Wrap function of a [`CallbackProvider`]: receives the key id and the plaintext data
 /// key, returns the key version used and the wrapped key.
@@ -52,6 +52,31 @@ impl CallbackProvider {
     pub fn with_generate(mut self, generate: Box<GenerateFn>) -> Self {
         self.generate = Some(generate);
         self
+    }
+}
+
+impl CallbackProvider {
+    /// FOR TESTS ONLY: a provider whose every new data key is `dek`, wrapped as `wrapped`
+    /// under `key_version`, and whose wrap and unwrap always fail. The bindings use it to
+    /// reproduce the shared known-answer vectors byte for byte. Never use it for real
+    /// data: every message would share one data key.
+    #[doc(hidden)]
+    pub fn known_answer(dek: DataKey, wrapped: Vec<u8>, key_version: u32) -> Self {
+        let unsupported = || {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                "the known-answer test provider only generates its one data key",
+            )
+        };
+        CallbackProvider::new(
+            "known-answer",
+            None,
+            Box::new(move |_, _| Err(unsupported())),
+            Box::new(move |_, _, _| Err(unsupported())),
+        )
+        .with_generate(Box::new(move |_| {
+            Ok((key_version, dek.clone(), wrapped.clone()))
+        }))
     }
 }
 

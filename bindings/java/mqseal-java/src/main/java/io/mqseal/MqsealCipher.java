@@ -316,7 +316,6 @@ public final class MqsealCipher implements AutoCloseable {
     cleanable.clean();
   }
 
-  /** Makes the native library panic inside a native method, for tests of the panic boundary. */
   /**
    * Returns a cipher whose first data key is {@code dek}, wrapped as {@code wrapped}; for tests
    * that reproduce the shared known-answer vectors. It cannot wrap or unwrap other keys.
@@ -325,6 +324,7 @@ public final class MqsealCipher implements AutoCloseable {
     return new MqsealCipher(MqsealNative.debugKnownAnswerCipher(config, dek, wrapped, keyVersion));
   }
 
+  /** Makes the native library panic inside a native method, for tests of the panic boundary. */
   static void debugForcePanic() {
     MqsealNative.debugForcePanic();
   }
