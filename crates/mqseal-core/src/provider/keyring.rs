@@ -162,20 +162,37 @@ impl KeyringFile {
     }
 
     /// Serializes the keyring to its text format.
+    ///
+    /// The string is allocated at its final size and the key digits are written into it
+    /// directly, so no reallocation or temporary string leaves key material in freed
+    /// memory.
     pub fn to_text(&self) -> Zeroizing<String> {
-        let mut out = Zeroizing::new(format!(
-            "{HEADER}\n# mqseal local keyring: keep this file private (mode 0600)\n"
-        ));
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let preamble =
+            format!("{HEADER}\n# mqseal local keyring: keep this file private (mode 0600)\n");
+        let key_line = |name: &str, version: u32| format!("key {name} {version} ");
+        let primary_line = |name: &str, primary: u32| format!("primary {name} {primary}\n");
+        let mut len = preamble.len();
+        for (name, entry) in &self.keys {
+            for version in entry.versions.keys() {
+                len += key_line(name, *version).len() + KEY_LEN * 2 + 1;
+            }
+            len += primary_line(name, entry.primary).len();
+        }
+        let mut out = Zeroizing::new(String::with_capacity(len));
+        out.push_str(&preamble);
         for (name, entry) in &self.keys {
             for (version, key) in &entry.versions {
-                out.push_str(&format!("key {name} {version} "));
+                out.push_str(&key_line(name, *version));
                 for b in key.iter() {
-                    out.push_str(&format!("{b:02x}"));
+                    out.push(char::from(DIGITS[usize::from(b >> 4)]));
+                    out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
                 }
                 out.push('\n');
             }
-            out.push_str(&format!("primary {name} {}\n", entry.primary));
+            out.push_str(&primary_line(name, entry.primary));
         }
+        debug_assert_eq!(out.len(), len, "the keyring text has its computed length");
         out
     }
 
