@@ -452,8 +452,11 @@ impl Cipher {
 
     /// Returns the exact envelope length for a body of `body_len` bytes with no sealed
     /// properties, no compression and the given context, under the current data key
-    /// (creating it if needed). With sealed properties add `4 + encoded length`.
+    /// (creating it if needed). With sealed properties add `4 + encoded length`. Fails
+    /// with [`ErrorCode::UsageLimitExceeded`] when `body_len` exceeds `max_body_len`, as
+    /// encryption would, so the sum cannot overflow.
     pub fn encrypted_len(&self, body_len: usize, context: Option<&Context>) -> Result<usize> {
+        self.check_body_len(body_len)?;
         let ctx_block = if self.inner.config.store_context {
             let ctx = context
                 .map(Attributes::encode)
