@@ -42,7 +42,7 @@ def envelope_seeds():
     for kind in ("vectors", "negative"):
         for vector in VECTORS[kind]:
             envelope = bytes.fromhex(vector["envelope"])
-            for target in ("decrypt", "envelope_parse"):
+            for target in ("decrypt", "envelope_parse", "inspect"):
                 write(target, f"{kind}-{vector['name']}", envelope)
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the tools the C ABI build needs, at pinned versions, when they are missing.
 #   cbindgen 0.29.4  generates include/mqseal.h (make header / make check-header)
+#   cargo-fuzz 0.13.2 and the nightly toolchain run the fuzz targets (make fuzz-smoke)
 # gcc and valgrind come from Debian packages (make test-c); they are installed with
 # apt-get only when absent and when running as root.
 # Safe to run repeatedly: each tool is installed only when absent or at another version.
@@ -18,6 +19,17 @@ if ! have_cbindgen; then
     cargo install cbindgen --version "${CBINDGEN_VERSION}" --locked
 fi
 
+# cargo-fuzz needs nightly for -Zsanitizer; rustup adds it when it is absent.
+CARGO_FUZZ_VERSION=0.13.2
+if ! cargo +nightly --version >/dev/null 2>&1; then
+    echo "install-tools: installing the nightly toolchain (minimal profile)" >&2
+    rustup toolchain install nightly --profile minimal
+fi
+if [ "$(cargo fuzz --version 2>/dev/null || true)" != "cargo-fuzz ${CARGO_FUZZ_VERSION}" ]; then
+    echo "install-tools: installing cargo-fuzz ${CARGO_FUZZ_VERSION}" >&2
+    cargo install cargo-fuzz --version "${CARGO_FUZZ_VERSION}" --locked
+fi
+
 missing=()
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
@@ -33,4 +45,4 @@ if [ "${#missing[@]}" -gt 0 ]; then
     fi
 fi
 
-echo "install-tools: $(cbindgen --version), $(gcc --version | head -n1), $(valgrind --version)" >&2
+echo "install-tools: $(cbindgen --version), $(cargo fuzz --version), $(gcc --version | head -n1), $(valgrind --version)" >&2

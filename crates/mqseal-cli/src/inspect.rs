@@ -11,14 +11,20 @@ use crate::io::{escape_control, read_input};
 /// Parses the envelope from the input and prints its header as text or JSON.
 pub fn inspect(args: &InspectArgs) -> Result<(), CliError> {
     let input = read_input(args.input.as_deref())?;
-    let envelope = Envelope::parse(&input)?;
-    let report = Report::new(&envelope)?;
-    if args.json {
-        println!("{}", report.to_json());
-    } else {
-        print!("{}", report.to_text());
-    }
+    print!("{}", render(&input, args.json)?);
     Ok(())
+}
+
+/// Returns what `inspect` prints for `input`: the text report, or the JSON report and a
+/// newline. The fuzz target `inspect` calls this with arbitrary bytes.
+pub(crate) fn render(input: &[u8], json: bool) -> Result<String, CliError> {
+    let envelope = Envelope::parse(input)?;
+    let report = Report::new(&envelope)?;
+    Ok(if json {
+        format!("{}\n", report.to_json())
+    } else {
+        report.to_text()
+    })
 }
 
 /// One wrapped data key, without its bytes.
