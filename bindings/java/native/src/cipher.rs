@@ -28,8 +28,9 @@ use crate::convert::{
 };
 use crate::entry::{BridgeResult, invalid, run};
 use crate::handle;
+use crate::provider::JavaKeyProvider;
 use crate::raw;
-use crate::region::{ByteRegion, Pinned};
+use crate::region::{ByteRegion, PinMode, Pinned};
 
 /// Body size from which envelopes are allocated at their exact size and written in
 /// place. Below it, sealing into a `Vec` and copying that once costs fewer JNI calls
@@ -62,7 +63,10 @@ fn optional_bool(value: jint) -> Option<bool> {
 
 /// Settings passed by `MqsealCipher.Builder`, each `UNSET` (-1) for the core default.
 struct BuilderSettings {
-    keyring_path: String,
+    /// Keyring file, consulted after `providers`; `None` for providers only.
+    keyring_path: Option<String>,
+    /// Key providers implemented in Java, in the builder's order.
+    providers: Vec<Arc<dyn KeyProvider>>,
     key_ids: Vec<String>,
     suite: Option<String>,
     backend: Option<String>,
@@ -124,10 +128,44 @@ impl BuilderSettings {
 
     fn build(&self) -> BridgeResult<Cipher> {
         let config = self.to_config()?;
-        let keyring: Arc<dyn KeyProvider> =
-            Arc::new(LocalKeyring::open(PathBuf::from(&self.keyring_path))?);
-        Ok(Cipher::new(config, vec![keyring])?)
+        // The keyring claims every well-formed key id, so it comes last.
+        let mut providers = self.providers.clone();
+        if let Some(path) = &self.keyring_path {
+            providers.push(Arc::new(LocalKeyring::open(PathBuf::from(path))?));
+        }
+        Ok(Cipher::new(config, providers)?)
     }
+
+    /// Returns how the cipher's regions must be pinned.
+    fn pin_mode(&self) -> PinMode {
+        if self.providers.is_empty() {
+            PinMode::Critical
+        } else {
+            PinMode::Copy
+        }
+    }
+}
+
+/// Reads a Java `KeyProvider[]`; null is an empty list.
+fn java_providers(
+    env: &mut Env<'_>,
+    array: &JObjectArray<'_>,
+) -> BridgeResult<Vec<Arc<dyn KeyProvider>>> {
+    if array.is_null() {
+        return Ok(Vec::new());
+    }
+    let len = array.len(env)?;
+    let mut out: Vec<Arc<dyn KeyProvider>> = Vec::with_capacity(len);
+    for index in 0..len {
+        let element = array.get_element(env, index)?;
+        if element.is_null() {
+            return Err(invalid(format!(
+                "keyProviders[{index}] is null; pass a KeyProvider"
+            )));
+        }
+        out.push(Arc::new(JavaKeyProvider::new(env, &element)?));
+    }
+    Ok(out)
 }
 
 #[unsafe(no_mangle)]
@@ -136,6 +174,7 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_cipherNew<'local>(
     env: EnvUnowned<'local>,
     _class: JClass<'local>,
     keyring_path: JString<'local>,
+    providers: JObjectArray<'local>,
     key_ids: JObjectArray<'local, JString<'local>>,
     suite: JString<'local>,
     backend: JString<'local>,
@@ -151,7 +190,8 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_cipherNew<'local>(
 ) -> jlong {
     run(env, "cipherNew", |env| {
         let settings = BuilderSettings {
-            keyring_path: required_string(env, &keyring_path, "keyringPath")?,
+            keyring_path: optional_string(env, &keyring_path)?,
+            providers: java_providers(env, &providers)?,
             key_ids: string_list(env, &key_ids, "keyIds")?,
             suite: optional_string(env, &suite)?,
             backend: optional_string(env, &backend)?,
@@ -165,7 +205,7 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_cipherNew<'local>(
             max_body_len,
             store_context,
         };
-        Ok(handle::into_handle(settings.build()?))
+        Ok(handle::into_handle(settings.build()?, settings.pin_mode()))
     })
 }
 
@@ -174,11 +214,22 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_cipherFromConfig<'local>(
     env: EnvUnowned<'local>,
     _class: JClass<'local>,
     text: JString<'local>,
+    provider: JObject<'local>,
 ) -> jlong {
     run(env, "cipherFromConfig", |env| {
         let text = required_string(env, &text, "configuration text")?;
-        let cipher = Settings::parse(&text)?.build(None)?;
-        Ok(handle::into_handle(cipher))
+        let settings = Settings::parse(&text)?;
+        if provider.is_null() {
+            return Ok(handle::into_handle(
+                settings.build(None)?,
+                PinMode::Critical,
+            ));
+        }
+        let provider: Arc<dyn KeyProvider> = Arc::new(JavaKeyProvider::new(env, &provider)?);
+        Ok(handle::into_handle(
+            settings.build(Some(provider))?,
+            PinMode::Copy,
+        ))
     })
 }
 
@@ -213,24 +264,26 @@ fn check_disjoint(
 
 /// Pins `input` for reading and `output` for writing.
 ///
-/// NOTE: the core may call the key provider while regions are pinned (a new data key
-/// on encryption, an unwrap on a cache miss). The local keyring only reads its file,
-/// which a critical section allows. A provider that calls into Java, or waits for a
-/// Java thread, would break the critical section rules and must run before pinning.
+/// The core may call the key provider while regions are pinned (a new data key on
+/// encryption, an unwrap on a cache miss). The local keyring only reads its file, which
+/// a critical section allows. A cipher with a Java key provider passes
+/// [`PinMode::Copy`], so its callbacks run outside any critical section.
 ///
 /// # Safety
 ///
-/// As for [`ByteRegion::pin_input`]: no JNI call until both guards are dropped. The
+/// As for [`ByteRegion::pin_input`]: with [`PinMode::Critical`], no JNI call until both
+/// guards are dropped. The
 /// regions must have passed [`check_disjoint`].
 unsafe fn pin_pair<'r, 'local>(
     env: &Env<'local>,
     input: &'r ByteRegion<'local>,
     output: &'r ByteRegion<'local>,
+    mode: PinMode,
 ) -> BridgeResult<(Pinned<'r>, Pinned<'r>)> {
     // SAFETY: forwarded from the caller.
-    let pinned_input = unsafe { input.pin_input(env)? };
+    let pinned_input = unsafe { input.pin_input(env, mode)? };
     // SAFETY: forwarded from the caller.
-    let pinned_output = unsafe { output.pin_output(env)? };
+    let pinned_output = unsafe { output.pin_output(env, mode)? };
     Ok((pinned_input, pinned_output))
 }
 
@@ -247,7 +300,8 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_encrypt<'local>(
 ) -> JByteArray<'local> {
     run(env, "encrypt", |env| {
         // SAFETY: Java keeps the handle live for the duration of this call.
-        let cipher = unsafe { handle::borrow(handle)? };
+        let handle = unsafe { handle::borrow(handle)? };
+        let cipher = &handle.cipher;
         let context = optional_context(env, &context)?;
         let properties =
             optional_attributes(env, &properties, "sealed properties")?.filter(|p| !p.is_empty());
@@ -264,7 +318,7 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_encrypt<'local>(
             let output = ByteRegion::whole_array(env, &envelope, "envelope")?;
             let sealed = {
                 // SAFETY: the block makes no JNI call, and the guards drop at its end.
-                let (input, mut output) = unsafe { pin_pair(env, &input, &output)? };
+                let (input, mut output) = unsafe { pin_pair(env, &input, &output, handle.pin)? };
                 cipher.encrypt_into(input.as_slice(), &options, output.as_mut_slice())
             };
             match sealed {
@@ -278,7 +332,7 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_encrypt<'local>(
         }
         let envelope = {
             // SAFETY: the block makes no JNI call, and the guard drops at its end.
-            let input = unsafe { input.pin_input(env)? };
+            let input = unsafe { input.pin_input(env, handle.pin)? };
             cipher.encrypt(input.as_slice(), &options)?
         };
         raw::byte_array_from_slice(env, &envelope)
@@ -303,7 +357,8 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_encryptInto<'local>(
 ) -> jint {
     run(env, "encryptInto", |env| {
         // SAFETY: Java keeps the handle live for the duration of this call.
-        let cipher = unsafe { handle::borrow(handle)? };
+        let handle = unsafe { handle::borrow(handle)? };
+        let cipher = &handle.cipher;
         let context = optional_context(env, &context)?;
         let input = ByteRegion::resolve(env, &in_array, &in_buffer, in_offset, in_len, "body")?;
         let output =
@@ -315,7 +370,7 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_encryptInto<'local>(
         };
         let written = {
             // SAFETY: the block makes no JNI call, and the guards drop at its end.
-            let (input, mut output) = unsafe { pin_pair(env, &input, &output)? };
+            let (input, mut output) = unsafe { pin_pair(env, &input, &output, handle.pin)? };
             cipher.encrypt_into(input.as_slice(), &options, output.as_mut_slice())?
         };
         to_jint(written)
@@ -332,7 +387,8 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_encryptedLength<'local>(
 ) -> jint {
     run(env, "encryptedLength", |env| {
         // SAFETY: Java keeps the handle live for the duration of this call.
-        let cipher = unsafe { handle::borrow(handle)? };
+        let handle = unsafe { handle::borrow(handle)? };
+        let cipher = &handle.cipher;
         let context = optional_context(env, &context)?;
         let body_len = usize::try_from(body_len)
             .map_err(|_| invalid(format!("body length {body_len} must not be negative")))?;
@@ -357,13 +413,14 @@ fn exact_body_len(envelope: &[u8]) -> Option<usize> {
 fn decrypt_to_array<'local>(
     env: &mut Env<'local>,
     cipher: &Cipher,
+    pin: PinMode,
     input: &ByteRegion<'local>,
     context: Option<&mqseal_core::Context>,
 ) -> BridgeResult<(JByteArray<'local>, DecryptInfo)> {
     // Decrypting in place at every size also avoids a native copy of the plaintext.
     let body_len = {
         // SAFETY: the block makes no JNI call, and the guard drops at its end.
-        let pinned = unsafe { input.pin_input(env)? };
+        let pinned = unsafe { input.pin_input(env, pin)? };
         exact_body_len(pinned.as_slice())
     };
     if let Some(body_len) = body_len {
@@ -371,14 +428,14 @@ fn decrypt_to_array<'local>(
         let output = ByteRegion::whole_array(env, &body, "body")?;
         let (_, info) = {
             // SAFETY: the block makes no JNI call, and the guards drop at its end.
-            let (input, mut output) = unsafe { pin_pair(env, input, &output)? };
+            let (input, mut output) = unsafe { pin_pair(env, input, &output, pin)? };
             cipher.decrypt_into(input.as_slice(), context, output.as_mut_slice())?
         };
         return Ok((body, info));
     }
     let mut decrypted = {
         // SAFETY: the block makes no JNI call, and the guard drops at its end.
-        let pinned = unsafe { input.pin_input(env)? };
+        let pinned = unsafe { input.pin_input(env, pin)? };
         cipher.decrypt(pinned.as_slice(), context)?
     };
     let body = raw::byte_array_from_slice(env, &decrypted.body);
@@ -398,7 +455,8 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_decryptBody<'local>(
 ) -> JByteArray<'local> {
     run(env, "decryptBody", |env| {
         // SAFETY: Java keeps the handle live for the duration of this call.
-        let cipher = unsafe { handle::borrow(handle)? };
+        let handle = unsafe { handle::borrow(handle)? };
+        let cipher = &handle.cipher;
         let context = optional_context(env, &context)?;
         let input = ByteRegion::resolve(
             env,
@@ -408,7 +466,7 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_decryptBody<'local>(
             len,
             "envelope",
         )?;
-        Ok(decrypt_to_array(env, cipher, &input, context.as_deref())?.0)
+        Ok(decrypt_to_array(env, cipher, handle.pin, &input, context.as_deref())?.0)
     })
 }
 
@@ -424,7 +482,8 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_decrypt<'local>(
 ) -> JObject<'local> {
     run(env, "decrypt", |env| {
         // SAFETY: Java keeps the handle live for the duration of this call.
-        let cipher = unsafe { handle::borrow(handle)? };
+        let handle = unsafe { handle::borrow(handle)? };
+        let cipher = &handle.cipher;
         let context = optional_context(env, &context)?;
         let input = ByteRegion::resolve(
             env,
@@ -434,7 +493,7 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_decrypt<'local>(
             len,
             "envelope",
         )?;
-        let (body, info) = decrypt_to_array(env, cipher, &input, context.as_deref())?;
+        let (body, info) = decrypt_to_array(env, cipher, handle.pin, &input, context.as_deref())?;
         let properties = match &info.properties {
             Some(p) => env.byte_array_from_slice(&p.encode())?,
             None => JByteArray::null(),
@@ -475,7 +534,8 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_decryptInto<'local>(
 ) -> jint {
     run(env, "decryptInto", |env| {
         // SAFETY: Java keeps the handle live for the duration of this call.
-        let cipher = unsafe { handle::borrow(handle)? };
+        let handle = unsafe { handle::borrow(handle)? };
+        let cipher = &handle.cipher;
         let context = optional_context(env, &context)?;
         let input = ByteRegion::resolve(env, &in_array, &in_buffer, in_offset, in_len, "envelope")?;
         let output =
@@ -483,7 +543,7 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_decryptInto<'local>(
         check_disjoint(env, &input, &output)?;
         let (written, _) = {
             // SAFETY: the block makes no JNI call, and the guards drop at its end.
-            let (input, mut output) = unsafe { pin_pair(env, &input, &output)? };
+            let (input, mut output) = unsafe { pin_pair(env, &input, &output, handle.pin)? };
             cipher.decrypt_into(input.as_slice(), context.as_deref(), output.as_mut_slice())?
         };
         to_jint(written)
@@ -499,11 +559,12 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_rewrap<'local>(
 ) -> JByteArray<'local> {
     run(env, "rewrap", |env| {
         // SAFETY: Java keeps the handle live for the duration of this call.
-        let cipher = unsafe { handle::borrow(handle)? };
+        let handle = unsafe { handle::borrow(handle)? };
+        let cipher = &handle.cipher;
         let input = ByteRegion::whole_array(env, &envelope, "envelope")?;
         let rewrapped = {
             // SAFETY: the block makes no JNI call, and the guard drops at its end.
-            let pinned = unsafe { input.pin_input(env)? };
+            let pinned = unsafe { input.pin_input(env, handle.pin)? };
             cipher.rewrap(pinned.as_slice())?
         };
         Ok(env.byte_array_from_slice(&rewrapped)?)
@@ -518,7 +579,8 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_rotate<'local>(
 ) {
     run(env, "rotate", |_env| {
         // SAFETY: Java keeps the handle live for the duration of this call.
-        let cipher = unsafe { handle::borrow(handle)? };
+        let handle = unsafe { handle::borrow(handle)? };
+        let cipher = &handle.cipher;
         cipher.rotate();
         Ok(())
     })
@@ -532,7 +594,8 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_counters<'local>(
 ) -> JLongArray<'local> {
     run(env, "counters", |env| {
         // SAFETY: Java keeps the handle live for the duration of this call.
-        let cipher = unsafe { handle::borrow(handle)? };
+        let handle = unsafe { handle::borrow(handle)? };
+        let cipher = &handle.cipher;
         let values: Vec<jlong> = cipher
             .counters()
             .fields()
@@ -552,7 +615,8 @@ mod tests {
     #[test]
     fn builder_defaults_match_core_defaults() {
         let settings = BuilderSettings {
-            keyring_path: String::from("/unused"),
+            keyring_path: Some(String::from("/unused")),
+            providers: Vec::new(),
             key_ids: Vec::new(),
             suite: None,
             backend: None,

@@ -92,7 +92,8 @@ pub(crate) fn run<'local, T: Default>(
     body: impl FnOnce(&mut Env<'local>) -> BridgeResult<T>,
 ) -> T {
     install_panic_hook();
-    unowned
+    crate::provider::clear_cause();
+    let result = unowned
         .with_env_no_catch(|env| -> BridgeResult<T> {
             match catch_unwind(AssertUnwindSafe(|| body(env))) {
                 Ok(result) => result,
@@ -102,7 +103,9 @@ pub(crate) fn run<'local, T: Default>(
                 ))),
             }
         })
-        .resolve::<ThrowMqsealException>()
+        .resolve::<ThrowMqsealException>();
+    crate::provider::clear_cause();
+    result
 }
 
 /// Returns the message of a panic payload and drops the payload without unwinding.
@@ -183,15 +186,24 @@ fn throw(env: &mut Env<'_>, error: &BridgeError) -> jni::errors::Result<()> {
             -1,
         ),
     };
-    throw_code(env, code.as_i32(), &message, required_size)
+    let cause = crate::provider::take_cause(code);
+    throw_code(
+        env,
+        code.as_i32(),
+        &message,
+        required_size,
+        cause.as_deref(),
+    )
 }
 
-/// Builds the exception for `code` with `ErrorCodes.exceptionFor` and throws it.
-pub(crate) fn throw_code(
+/// Builds the exception for `code` with `ErrorCodes.exceptionFor`, sets `cause` (an
+/// exception thrown by a key provider) as its cause, and throws it.
+fn throw_code(
     env: &mut Env<'_>,
     code: i32,
     message: &str,
     required_size: i64,
+    cause: Option<&JThrowable<'_>>,
 ) -> jni::errors::Result<()> {
     let message = env.new_string(message)?;
     let exception = env
@@ -207,6 +219,14 @@ pub(crate) fn throw_code(
         )?
         .l()?;
     let throwable = env.cast_local::<JThrowable>(exception)?;
+    if let Some(cause) = cause {
+        env.call_method(
+            &throwable,
+            jni_str!("initCause"),
+            jni_sig!("(Ljava/lang/Throwable;)Ljava/lang/Throwable;"),
+            &[JValue::Object(cause)],
+        )?;
+    }
     match env.throw(throwable) {
         // `throw` reports the now pending exception as an error; that is the success case.
         Err(jni::errors::Error::JavaException) | Ok(()) => Ok(()),

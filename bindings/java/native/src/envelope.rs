@@ -19,7 +19,7 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_inspect<'local>(
         let input = ByteRegion::whole_array(env, &envelope, "envelope")?;
         let info = {
             // SAFETY: the block makes no JNI call, and the guard drops at its end.
-            let pinned = unsafe { input.pin_input(env)? };
+            let pinned = unsafe { input.pin_input(env, crate::region::PinMode::Critical)? };
             Envelope::parse(pinned.as_slice())?.info()?
         };
         let suite = env.new_string(info.suite.name())?;
@@ -65,7 +65,7 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_looksEncrypted<'local>(
     run(env, "looksEncrypted", |env| {
         let input = ByteRegion::whole_array(env, &body, "body")?;
         // SAFETY: the block makes no JNI call, and the guard drops at its end.
-        let pinned = unsafe { input.pin_input(env)? };
+        let pinned = unsafe { input.pin_input(env, crate::region::PinMode::Critical)? };
         Ok(looks_encrypted(pinned.as_slice()))
     })
 }

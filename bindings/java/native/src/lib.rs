@@ -12,6 +12,9 @@
 //! - Byte arrays are pinned (`GetPrimitiveArrayCritical`) and direct buffers are read
 //!   in place, so inputs are never copied; see [`region`].
 //! - Context and sealed properties arrive in the core's canonical attribute encoding.
+//! - A cipher may use key providers implemented in Java (`io.mqseal.KeyProvider`, see
+//!   [`provider`]); a Java exception thrown by one becomes a provider error code, with the
+//!   exception attached as the cause of the exception thrown to the caller.
 //! - Nothing here logs; key bytes and bodies never reach an error message.
 
 mod cipher;
@@ -19,6 +22,7 @@ mod convert;
 mod entry;
 mod envelope;
 mod handle;
+mod provider;
 mod raw;
 mod region;
 mod support;

@@ -7,6 +7,10 @@
 //! and drop the guards before touching JNI again. Input arrays are released with
 //! `JNI_ABORT`, so the JVM never copies them back.
 //!
+//! A cipher whose key provider calls into Java cannot run inside a critical section, so
+//! its regions use [`PinMode::Copy`]: heap array ranges are copied into zeroed-on-drop
+//! native buffers, and output ranges are copied back when the guard drops.
+//!
 //! NOTE: the JVM may keep running Java threads that write the same array or buffer
 //! while it is pinned. Callers must not modify a body while it is being encrypted or
 //! decrypted; doing so gives undefined output, as with any JNI library.
@@ -16,10 +20,20 @@ use std::ptr;
 
 use jni::Env;
 use jni::objects::{JByteArray, JByteBuffer};
-use jni::sys::{self, jbyteArray, jint};
+use jni::sys::{self, jbyteArray, jint, jsize};
+use zeroize::Zeroizing;
 
 use crate::entry::{BridgeResult, invalid};
 use crate::raw;
+
+/// How heap arrays are made visible to Rust code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PinMode {
+    /// `GetPrimitiveArrayCritical`: no copy, but no JNI call until the guard drops.
+    Critical,
+    /// A native copy of the range (zeroed when dropped), so JNI calls stay allowed.
+    Copy,
+}
 
 /// Storage of a region's bytes.
 #[derive(Clone, Copy)]
@@ -142,11 +156,15 @@ impl<'local> ByteRegion<'local> {
     ///
     /// # Safety
     ///
-    /// Until the returned guard is dropped, the current thread must make no JNI call
-    /// other than pinning further regions.
-    pub(crate) unsafe fn pin_input(&self, env: &Env<'local>) -> BridgeResult<Pinned<'_>> {
+    /// With [`PinMode::Critical`], until the returned guard is dropped, the current
+    /// thread must make no JNI call other than pinning further regions.
+    pub(crate) unsafe fn pin_input(
+        &self,
+        env: &Env<'local>,
+        mode: PinMode,
+    ) -> BridgeResult<Pinned<'_>> {
         // SAFETY: forwarded from the caller.
-        unsafe { self.pin(env, sys::JNI_ABORT) }
+        unsafe { self.pin(env, sys::JNI_ABORT, mode) }
     }
 
     /// Pins the region for writing. The JVM copies the array back on release when it
@@ -155,16 +173,28 @@ impl<'local> ByteRegion<'local> {
     /// # Safety
     ///
     /// Same as [`ByteRegion::pin_input`].
-    pub(crate) unsafe fn pin_output(&self, env: &Env<'local>) -> BridgeResult<Pinned<'_>> {
+    pub(crate) unsafe fn pin_output(
+        &self,
+        env: &Env<'local>,
+        mode: PinMode,
+    ) -> BridgeResult<Pinned<'_>> {
         // SAFETY: forwarded from the caller.
-        unsafe { self.pin(env, 0) }
+        unsafe { self.pin(env, 0, mode) }
     }
 
     /// # Safety
     ///
     /// Same as [`ByteRegion::pin_input`].
-    unsafe fn pin(&self, env: &Env<'local>, release_mode: jint) -> BridgeResult<Pinned<'_>> {
+    unsafe fn pin(
+        &self,
+        env: &Env<'local>,
+        release_mode: jint,
+        mode: PinMode,
+    ) -> BridgeResult<Pinned<'_>> {
         let raw_env = env.get_raw();
+        if let (PinMode::Copy, Storage::Array(array)) = (mode, self.storage) {
+            return self.copy(raw_env, array, release_mode);
+        }
         let base = match self.storage {
             Storage::Empty => ptr::NonNull::<u8>::dangling().as_ptr(),
             Storage::Direct(address) => address,
@@ -194,6 +224,39 @@ impl<'local> ByteRegion<'local> {
             start: unsafe { base.add(if self.len == 0 { 0 } else { self.offset }) },
             len: self.len,
             release_mode,
+            copy: None,
+            _region: PhantomData,
+        })
+    }
+
+    /// Copies the range of `array` into a native buffer, for [`PinMode::Copy`].
+    fn copy(
+        &self,
+        raw_env: *mut sys::JNIEnv,
+        array: jbyteArray,
+        release_mode: jint,
+    ) -> BridgeResult<Pinned<'_>> {
+        let mut copy = Zeroizing::new(vec![0u8; self.len]);
+        // SAFETY: `resolve` checked offset + len against the array length, and both fit a
+        // `jsize` because they came from `jint`s. No exception is pending on this path.
+        unsafe {
+            ((**raw_env).v1_1.GetByteArrayRegion)(
+                raw_env,
+                array,
+                self.offset as jsize,
+                self.len as jsize,
+                copy.as_mut_ptr().cast(),
+            );
+        }
+        let start = copy.as_mut_ptr();
+        Ok(Pinned {
+            raw_env,
+            storage: self.storage,
+            base: start,
+            start,
+            len: self.len,
+            release_mode,
+            copy: Some((self.offset, copy)),
             _region: PhantomData,
         })
     }
@@ -207,6 +270,9 @@ pub(crate) struct Pinned<'region> {
     start: *mut u8,
     len: usize,
     release_mode: jint,
+    /// For [`PinMode::Copy`]: the array offset and the native copy that `start` points
+    /// into.
+    copy: Option<(usize, Zeroizing<Vec<u8>>)>,
     _region: PhantomData<&'region ()>,
 }
 
@@ -231,6 +297,24 @@ impl Pinned<'_> {
 
 impl Drop for Pinned<'_> {
     fn drop(&mut self) {
+        if let (Some((offset, copy)), Storage::Array(array)) = (&self.copy, self.storage) {
+            // SAFETY: `raw_env` is this thread's live JNIEnv. The range was checked when
+            // the copy was made and fits a `jsize`. SetByteArrayRegion must not run with an
+            // exception pending, so the copy-back is skipped then; the error is thrown anyway.
+            unsafe {
+                let pending = ((**self.raw_env).v1_2.ExceptionCheck)(self.raw_env);
+                if self.release_mode == 0 && !pending {
+                    ((**self.raw_env).v1_1.SetByteArrayRegion)(
+                        self.raw_env,
+                        array,
+                        *offset as jsize,
+                        copy.len() as jsize,
+                        copy.as_ptr().cast(),
+                    );
+                }
+            }
+            return;
+        }
         if let Storage::Array(array) = self.storage {
             // SAFETY: `base` came from GetPrimitiveArrayCritical on `array` with the same
             // JNIEnv and is released exactly once, here.

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use jni::EnvUnowned;
-use jni::objects::{JByteArray, JClass, JIntArray, JObjectArray, JString};
+use jni::objects::{JByteArray, JClass, JIntArray, JLongArray, JObjectArray, JString};
 use jni::sys::{jboolean, jint, jlong};
 use mqseal_core::config::Settings;
 use mqseal_core::{
@@ -227,6 +227,27 @@ pub extern "system" fn Java_io_mqseal_MqsealNative_debugKnownAnswerCipher<'local
             .map_err(|_| invalid("key version must be between 0 and 4294967295"))?;
         let provider = CallbackProvider::known_answer(dek, wrapped, version);
         let cipher = Settings::parse(&text)?.build(Some(Arc::new(provider)))?;
-        Ok(crate::handle::into_handle(cipher))
+        Ok(crate::handle::into_handle(
+            cipher,
+            crate::region::PinMode::Critical,
+        ))
+    })
+}
+
+/// Returns the number of cipher handles and Java key providers the native library holds,
+/// so tests can check that closing a cipher frees both.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqseal_MqsealNative_debugLiveObjects<'local>(
+    env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+) -> JLongArray<'local> {
+    run(env, "debugLiveObjects", |env| {
+        let counts = [
+            crate::handle::live_handles(),
+            crate::provider::live_providers(),
+        ];
+        let array = JLongArray::new(env, counts.len())?;
+        array.set_region(env, 0, &counts)?;
+        Ok(array)
     })
 }

@@ -13,4 +13,13 @@ public class KeyNotFoundException extends MqsealException {
   public KeyNotFoundException(int code, String message) {
     super(code, message);
   }
+
+  /**
+   * Creates the exception with code 500 (key_not_found), for key providers to throw.
+   *
+   * @param message what failed and what to do
+   */
+  public KeyNotFoundException(String message) {
+    super(ErrorCodes.KEY_NOT_FOUND, message);
+  }
 }

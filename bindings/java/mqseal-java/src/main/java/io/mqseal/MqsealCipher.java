@@ -8,6 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -39,7 +41,7 @@ public final class MqsealCipher implements AutoCloseable {
     this.cleanable = CLEANER.register(this, created::close);
   }
 
-  /** Returns a builder for a cipher backed by a local keyring file. */
+  /** Returns a builder for a cipher backed by a local keyring file or key providers. */
   public static Builder builder() {
     return new Builder();
   }
@@ -77,7 +79,24 @@ public final class MqsealCipher implements AutoCloseable {
     if (text == null) {
       throw ErrorCodes.nullArgument("configuration text");
     }
-    return new MqsealCipher(MqsealNative.cipherFromConfig(text));
+    return new MqsealCipher(MqsealNative.cipherFromConfig(text, null));
+  }
+
+  /**
+   * Creates a cipher from configuration text that uses {@code provider} as its only key provider,
+   * in place of the provider the text selects. Use {@code provider = callback} in the text to
+   * say so.
+   *
+   * @throws InvalidArgumentException (code 103) when a setting is unknown or invalid
+   */
+  public static MqsealCipher fromConfig(String text, KeyProvider provider) {
+    if (text == null) {
+      throw ErrorCodes.nullArgument("configuration text");
+    }
+    if (provider == null) {
+      throw ErrorCodes.nullArgument("provider");
+    }
+    return new MqsealCipher(MqsealNative.cipherFromConfig(text, provider));
   }
 
   /** Encrypts {@code body} with no context and no sealed properties. */
@@ -382,14 +401,20 @@ public final class MqsealCipher implements AutoCloseable {
     }
   }
 
+  @Override
+  public String toString() {
+    return "MqsealCipher{closed=" + handle.isClosed() + "}";
+  }
+
   /**
-   * Builds a cipher backed by a local keyring file. Every setting left unset keeps the core's
-   * default (see the configuration reference in mqseal-core).
+   * Builds a cipher backed by a local keyring file, key providers, or both. Every setting left
+   * unset keeps the core's default (see the configuration reference in mqseal-core).
    */
   public static final class Builder {
     private static final long UNSET = -1;
 
     private Path keyringPath;
+    private final List<KeyProvider> keyProviders = new ArrayList<>();
     private String[] keyIds = new String[0];
     private String suite;
     private String backend;
@@ -405,12 +430,29 @@ public final class MqsealCipher implements AutoCloseable {
 
     private Builder() {}
 
-    /** Sets the keyring file that contains the key-encryption keys. Required. */
+    /**
+     * Sets the keyring file that contains the key-encryption keys. Required unless a {@link
+     * #keyProvider(KeyProvider)} is added.
+     */
     public Builder keyringPath(Path path) {
       if (path == null) {
         throw ErrorCodes.nullArgument("keyringPath");
       }
       this.keyringPath = path;
+      return this;
+    }
+
+    /**
+     * Adds a key provider implemented by the application. Providers are consulted in the order
+     * added, and before the keyring file when one is set, because the keyring claims every
+     * well-formed key id: the first that recognizes a key id wraps and unwraps for it. The
+     * cipher keeps a reference to the provider until it is closed.
+     */
+    public Builder keyProvider(KeyProvider provider) {
+      if (provider == null) {
+        throw ErrorCodes.nullArgument("keyProvider");
+      }
+      keyProviders.add(provider);
       return this;
     }
 
@@ -513,13 +555,15 @@ public final class MqsealCipher implements AutoCloseable {
      * @throws KeyNotFoundException when the keyring does not hold a configured key id
      */
     public MqsealCipher build() {
-      if (keyringPath == null) {
+      if (keyringPath == null && keyProviders.isEmpty()) {
         throw ErrorCodes.invalidConfig(
-            "keyringPath is not set; call keyringPath(Path) with the keyring file");
+            "neither keyringPath nor a keyProvider is set; call keyringPath(Path) with the"
+                + " keyring file or keyProvider(KeyProvider)");
       }
       long pointer =
           MqsealNative.cipherNew(
-              keyringPath.toAbsolutePath().toString(),
+              keyringPath == null ? null : keyringPath.toAbsolutePath().toString(),
+              keyProviders.toArray(new KeyProvider[0]),
               keyIds,
               suite,
               backend,

@@ -22,6 +22,7 @@ final class MqsealNative {
 
   static native long cipherNew(
       String keyringPath,
+      KeyProvider[] keyProviders,
       String[] keyIds,
       String suite,
       String backend,
@@ -35,7 +36,7 @@ final class MqsealNative {
       int maxBodyLength,
       int storeContext);
 
-  static native long cipherFromConfig(String text);
+  static native long cipherFromConfig(String text, KeyProvider provider);
 
   static native void cipherFree(long handle);
 
@@ -99,6 +100,9 @@ final class MqsealNative {
   static native void debugThrow(int code, long requiredSize);
 
   static native void debugForcePanic();
+
+  /** Returns the numbers of live cipher handles and live Java key providers, in that order. */
+  static native long[] debugLiveObjects();
 
   static native long debugKnownAnswerCipher(
       String config, byte[] dek, byte[] wrapped, long keyVersion);

@@ -13,4 +13,13 @@ public class ProviderDeniedException extends MqsealException {
   public ProviderDeniedException(int code, String message) {
     super(code, message);
   }
+
+  /**
+   * Creates the exception with code 700 (provider_denied), for key providers to throw.
+   *
+   * @param message what failed and what to do
+   */
+  public ProviderDeniedException(String message) {
+    super(ErrorCodes.PROVIDER_DENIED, message);
+  }
 }

@@ -13,4 +13,13 @@ public class ProviderUnavailableException extends MqsealException {
   public ProviderUnavailableException(int code, String message) {
     super(code, message);
   }
+
+  /**
+   * Creates the exception with code 600 (provider_unavailable), for key providers to throw.
+   *
+   * @param message what failed and what to do
+   */
+  public ProviderUnavailableException(String message) {
+    super(ErrorCodes.PROVIDER_UNAVAILABLE, message);
+  }
 }
