@@ -90,7 +90,7 @@ demo:
 # --- Python (bindings/python) ------------------------------------------------------
 PYTHON ?= python3
 
-.PHONY: test-python bench-python
+.PHONY: test-python test-python-rocketmq bench-python
 
 # Builds the abi3 wheel with maturin (from build/venv), installs it with pytest into a
 # fresh virtualenv build/venv-test, and runs bindings/python/tests there.
@@ -100,6 +100,12 @@ test-python:
 	$(PYTHON) -m venv build/venv-test && \
 	build/venv-test/bin/pip install --quiet "$$wheel" 'pytest>=8' && \
 	build/venv-test/bin/python -m pytest -p no:cacheprovider bindings/python/tests
+
+# Installs the wheel with the extra "rocketmq" (pinned by bindings/python/constraints-rocketmq.txt)
+# into build/venv-rocketmq, starts a local RocketMQ NameServer and Proxy (tests/rocketmq/rmq.sh
+# start --proxy) on free ports and runs bindings/python/tests-rocketmq against it.
+test-python-rocketmq:
+	PYTHON=$(PYTHON) scripts/test-python-rocketmq.sh
 
 # Compares mqseal with cryptography's AESGCM, tink and the AWS Encryption SDK per message
 # (bindings/python/bench/bench.py) and writes build/bench/python.json. A peer package
@@ -128,7 +134,7 @@ fuzz:
 	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),600) scripts/fuzz.sh
 
 # --- Everything -----------------------------------------------------------------
-test: test-rust check-header test-c test-java-lib test-python test-java
+test: test-rust check-header test-c test-java-lib test-python test-java test-python-rocketmq
 
 bench:
 	$(CARGO) bench -p mqseal-core --features rustcrypto --bench envelope
