@@ -1224,6 +1224,346 @@ static void test_threads(void) {
     mqseal_cipher_free(c);
 }
 
+/* ---- hostile envelopes, hostile arguments, key churn ----------------------------------- */
+
+/* Status codes that a damaged envelope may produce; anything else is a bug. */
+static int is_envelope_error(int32_t status) {
+    switch (status) {
+    case MQSEAL_NOT_ENCRYPTED:
+    case MQSEAL_TRUNCATED_ENVELOPE:
+    case MQSEAL_MALFORMED_ENVELOPE:
+    case MQSEAL_UNSUPPORTED_VERSION:
+    case MQSEAL_UNSUPPORTED_SUITE:
+    case MQSEAL_UNSUPPORTED_FEATURE:
+    case MQSEAL_AUTHENTICATION_FAILED:
+    case MQSEAL_KEY_COMMITMENT_MISMATCH:
+    case MQSEAL_KEY_NOT_FOUND:
+    case MQSEAL_KEY_VERSION_NOT_FOUND:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+#define FILL 0xEE
+
+/* Decrypts a damaged envelope into a filled buffer and with mqseal_cipher_decrypt. Both
+ * must fail with the same envelope error and leave no plaintext and no out-param. */
+static void check_damaged(mqseal_cipher *c, const uint8_t *env, size_t len,
+                          const mqseal_attributes *ctx, size_t *failures) {
+    uint8_t out[1024];
+    memset(out, FILL, sizeof out);
+    size_t out_len = 777;
+    int32_t into = mqseal_cipher_decrypt_into(c, env, len, ctx, out, sizeof out, &out_len, NULL,
+                                              NULL);
+    mqseal_buffer *b = (mqseal_buffer *)&out_len; /* sentinel, never dereferenced */
+    int32_t whole = mqseal_cipher_decrypt(c, env, len, ctx, &b, NULL, NULL);
+    int clean = 1;
+    for (size_t i = 0; i < sizeof out; i++) {
+        clean &= out[i] == FILL || out[i] == 0;
+    }
+    if (!is_envelope_error(into) || into != whole || out_len != 777 || !clean ||
+        b != (mqseal_buffer *)&out_len) {
+        if (*failures < 5) {
+            fprintf(stderr, "damaged envelope of %zu bytes: decrypt_into %s, decrypt %s%s\n", len,
+                    mqseal_error_name(into), mqseal_error_name(whole),
+                    clean ? "" : ", plaintext left in the output buffer");
+        }
+        (*failures)++;
+    }
+}
+
+static void test_hostile_envelopes(void) {
+    const char *body = "hostile sample body, hostile sample body, hostile sample body";
+    const size_t body_len = strlen(body);
+    mqseal_attributes *ctx = attrs_of("topic", "orders");
+    mqseal_attributes *props = attrs_of("customer", "alice");
+    for (int variant = 0; variant < 8; variant++) {
+        mqseal_cipher_options o;
+        CHECK_OK(mqseal_cipher_options_init(&o));
+        o.keyring_path = g_ring;
+        o.key_ids = "orders";
+        o.suite = variant & 1 ? MQSEAL_SUITE_CHACHA20_POLY1305 : MQSEAL_SUITE_AES_256_GCM;
+        o.compression = (variant & 2) != 0;
+        o.compression_min_size = 16;
+        o.store_context = (variant & 4) != 0;
+        mqseal_cipher *c = NULL;
+        CHECK_OK(mqseal_cipher_new(&o, &c));
+        mqseal_buffer *env = NULL;
+        CHECK_OK(mqseal_cipher_encrypt(c, (const uint8_t *)body, body_len, ctx, props, &env));
+        const uint8_t *e = mqseal_buffer_data(env);
+        const size_t n = mqseal_buffer_len(env);
+        uint8_t *bad = malloc(n);
+        size_t failures = 0;
+        for (size_t len = 0; len < n; len++) {
+            check_damaged(c, e, len, ctx, &failures);
+        }
+        for (size_t bit = 0; bit < n * 8; bit++) {
+            memcpy(bad, e, n);
+            bad[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+            check_damaged(c, bad, n, ctx, &failures);
+            check_damaged(c, bad, n, NULL, &failures);
+        }
+        CHECK(failures == 0);
+
+        /* Header fields give their documented codes (docs/FORMAT.md offsets). */
+        uint8_t out[256];
+        size_t out_len = 0;
+        memcpy(bad, e, n);
+        bad[1] = 2; /* a newer format version */
+        CHECK_STATUS(mqseal_cipher_decrypt_into(c, bad, n, ctx, out, sizeof out, &out_len, NULL,
+                                                NULL),
+                     MQSEAL_UNSUPPORTED_VERSION);
+        memcpy(bad, e, n);
+        bad[2] = 9;
+        CHECK_STATUS(mqseal_cipher_decrypt_into(c, bad, n, ctx, out, sizeof out, &out_len, NULL,
+                                                NULL),
+                     MQSEAL_UNSUPPORTED_SUITE);
+        memcpy(bad, e, n);
+        bad[3] |= 0x80;
+        CHECK_STATUS(mqseal_cipher_decrypt_into(c, bad, n, ctx, out, sizeof out, &out_len, NULL,
+                                                NULL),
+                     MQSEAL_UNSUPPORTED_FEATURE);
+
+        /* The undamaged envelope decrypts, so the failures above were real. */
+        CHECK_OK(mqseal_cipher_decrypt_into(c, e, n, ctx, out, sizeof out, &out_len, NULL, NULL));
+        CHECK(bytes_equal(out, out_len, body, body_len));
+        free(bad);
+        mqseal_buffer_free(env);
+        mqseal_cipher_free(c);
+    }
+
+    /* Wrong key: another keyring file with a different key under the same name. */
+    char other_ring[320];
+    snprintf(other_ring, sizeof other_ring, "%s/other-keyring", g_dir);
+    unlink(other_ring);
+    uint32_t version = 0;
+    CHECK_OK(mqseal_keyring_generate(other_ring, "orders", &version));
+    mqseal_cipher_options o;
+    CHECK_OK(mqseal_cipher_options_init(&o));
+    o.keyring_path = other_ring;
+    mqseal_cipher *other = NULL;
+    CHECK_OK(mqseal_cipher_new(&o, &other));
+    mqseal_cipher *c = keyring_cipher("orders");
+    mqseal_buffer *env = NULL;
+    CHECK_OK(mqseal_cipher_encrypt(c, (const uint8_t *)body, body_len, ctx, NULL, &env));
+    mqseal_buffer *plain = NULL;
+    CHECK_STATUS(mqseal_cipher_decrypt(other, mqseal_buffer_data(env), mqseal_buffer_len(env), ctx,
+                                       &plain, NULL, NULL),
+                 MQSEAL_AUTHENTICATION_FAILED);
+    CHECK(plain == NULL);
+
+    /* Wrong key version: the other keyring gains version 2 and encrypts under it. */
+    CHECK_OK(mqseal_keyring_rotate(other_ring, "orders", &version));
+    CHECK(version == 2);
+    mqseal_cipher_free(other);
+    o.key_ids = "orders";
+    CHECK_OK(mqseal_cipher_new(&o, &other));
+    mqseal_buffer *env2 = NULL;
+    CHECK_OK(mqseal_cipher_encrypt(other, (const uint8_t *)body, body_len, ctx, NULL, &env2));
+    CHECK_STATUS(mqseal_cipher_decrypt(c, mqseal_buffer_data(env2), mqseal_buffer_len(env2), ctx,
+                                       &plain, NULL, NULL),
+                 MQSEAL_KEY_VERSION_NOT_FOUND);
+
+    /* Empty body, and plaintext where an envelope is expected. */
+    mqseal_buffer *empty = NULL;
+    CHECK_OK(mqseal_cipher_encrypt(c, NULL, 0, ctx, NULL, &empty));
+    CHECK_OK(mqseal_cipher_decrypt(c, mqseal_buffer_data(empty), mqseal_buffer_len(empty), ctx,
+                                   &plain, NULL, NULL));
+    CHECK(mqseal_buffer_len(plain) == 0);
+    mqseal_buffer_free(plain);
+    const char *json = "{\"order\": 42}";
+    CHECK_STATUS(mqseal_cipher_decrypt(c, (const uint8_t *)json, strlen(json), ctx, &plain, NULL,
+                                       NULL),
+                 MQSEAL_NOT_ENCRYPTED);
+
+    mqseal_buffer_free(empty);
+    mqseal_buffer_free(env2);
+    mqseal_buffer_free(env);
+    mqseal_cipher_free(other);
+    mqseal_cipher_free(c);
+    unlink(other_ring);
+    mqseal_attributes_free(props);
+    mqseal_attributes_free(ctx);
+}
+
+static void test_hostile_arguments(void) {
+    mqseal_cipher *c = keyring_cipher("orders");
+    uint8_t buf[256];
+    memset(buf, 0, sizeof buf);
+    size_t len = 0;
+    mqseal_buffer *b = NULL;
+
+    /* NULL pointers with lengths near SIZE_MAX are NULL arguments, not reads. */
+    CHECK_STATUS(mqseal_cipher_encrypt(c, NULL, SIZE_MAX, NULL, NULL, &b), MQSEAL_NULL_ARGUMENT);
+    CHECK_STATUS(mqseal_cipher_encrypt_into(c, NULL, SIZE_MAX, NULL, NULL, buf, sizeof buf, &len),
+                 MQSEAL_NULL_ARGUMENT);
+    CHECK_STATUS(mqseal_cipher_encrypt_into(c, buf, 1, NULL, NULL, NULL, SIZE_MAX, &len),
+                 MQSEAL_NULL_ARGUMENT);
+    CHECK_STATUS(mqseal_cipher_decrypt(c, NULL, SIZE_MAX, NULL, &b, NULL, NULL),
+                 MQSEAL_NULL_ARGUMENT);
+    CHECK_STATUS(mqseal_cipher_decrypt_into(c, buf, 8, NULL, NULL, SIZE_MAX, &len, NULL, NULL),
+                 MQSEAL_NULL_ARGUMENT);
+    CHECK_STATUS(mqseal_cipher_decrypted_len(c, NULL, SIZE_MAX, &len), MQSEAL_NULL_ARGUMENT);
+    CHECK_STATUS(mqseal_envelope_inspect(NULL, SIZE_MAX, NULL, NULL), MQSEAL_NULL_ARGUMENT);
+    CHECK_STATUS(mqseal_cipher_rewrap(c, NULL, SIZE_MAX, &b), MQSEAL_NULL_ARGUMENT);
+    CHECK(b == NULL);
+
+    /* Body lengths whose envelope size would overflow size_t. */
+    size_t lengths[] = {SIZE_MAX, SIZE_MAX - 1, SIZE_MAX - 64, SIZE_MAX / 2, (size_t)1 << 31};
+    for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
+        len = 5;
+        CHECK_STATUS(mqseal_cipher_encrypted_len(c, lengths[i], NULL, NULL, &len),
+                     MQSEAL_USAGE_LIMIT_EXCEEDED);
+        CHECK(len == 5);
+    }
+
+    /* Output buffers one byte short at every size up to the envelope. */
+    mqseal_attributes *ctx = attrs_of("topic", "orders");
+    size_t need = 0;
+    CHECK_OK(mqseal_cipher_encrypted_len(c, 10, ctx, NULL, &need));
+    CHECK(need < sizeof buf);
+    size_t short_failures = 0;
+    for (size_t cap = 0; cap < need; cap++) {
+        memset(buf, FILL, sizeof buf);
+        len = 0;
+        int32_t status = mqseal_cipher_encrypt_into(c, (const uint8_t *)"0123456789", 10, ctx,
+                                                    NULL, buf, cap, &len);
+        int untouched = 1;
+        for (size_t i = 0; i < sizeof buf; i++) {
+            untouched &= buf[i] == FILL;
+        }
+        short_failures += status != MQSEAL_BUFFER_TOO_SMALL || len != need || !untouched;
+    }
+    CHECK(short_failures == 0);
+
+    /* Options: unknown suites, a wrong struct_size, out-of-range limits. */
+    mqseal_cipher_options o;
+    mqseal_cipher *bad = (mqseal_cipher *)&len; /* sentinel, never dereferenced */
+    uint32_t suites[] = {0, 3, 255, UINT32_MAX};
+    for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++) {
+        CHECK_OK(mqseal_cipher_options_init(&o));
+        o.keyring_path = g_ring;
+        o.suite = suites[i];
+        CHECK_STATUS(mqseal_cipher_new(&o, &bad), MQSEAL_INVALID_CONFIG);
+    }
+    size_t sizes[] = {0, sizeof o - 1, sizeof o + 1, SIZE_MAX};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        CHECK_OK(mqseal_cipher_options_init(&o));
+        o.keyring_path = g_ring;
+        o.struct_size = sizes[i];
+        CHECK_STATUS(mqseal_cipher_new(&o, &bad), MQSEAL_INVALID_CONFIG);
+    }
+    CHECK_OK(mqseal_cipher_options_init(&o));
+    o.keyring_path = g_ring;
+    o.max_messages = UINT64_MAX;
+    CHECK_STATUS(mqseal_cipher_new(&o, &bad), MQSEAL_INVALID_CONFIG);
+    CHECK_OK(mqseal_cipher_options_init(&o));
+    o.keyring_path = g_ring;
+    o.max_body_len = SIZE_MAX;
+    CHECK_STATUS(mqseal_cipher_new(&o, &bad), MQSEAL_INVALID_CONFIG);
+    CHECK(bad == (mqseal_cipher *)&len);
+
+    mqseal_attributes_free(ctx);
+    mqseal_cipher_free(c);
+}
+
+#define CHURN_THREADS 6
+#define CHURN_ITERATIONS 150
+
+typedef struct {
+    mqseal_cipher **producers; /* two, one per key id */
+    mqseal_cipher *consumer;   /* decrypt-only, one-entry cache */
+    int index;
+    int failures;
+} churn_worker;
+
+static void *churn_main(void *arg) {
+    churn_worker *w = arg;
+    static const char *const key_ids[] = {"orders", "payments"};
+    char topic[32];
+    snprintf(topic, sizeof topic, "churn-%d", w->index);
+    mqseal_attributes *ctx = attrs_of("topic", topic);
+    mqseal_attributes *wrong = attrs_of("topic", "elsewhere");
+    uint8_t body[600];
+    uint8_t env[1024];
+    uint8_t back[600];
+    for (int i = 0; i < CHURN_ITERATIONS; i++) {
+        int which = (w->index + i) % 2;
+        size_t body_len = (size_t)(i * 37 + w->index * 11) % sizeof body;
+        for (size_t j = 0; j < body_len; j++) {
+            body[j] = (uint8_t)(j * 31 + (size_t)i + 1);
+        }
+        size_t env_len = 0;
+        size_t back_len = 0;
+        mqseal_decrypt_info info;
+        int ok = mqseal_cipher_encrypt_into(w->producers[which], body, body_len, ctx, NULL, env,
+                                            sizeof env, &env_len) == MQSEAL_OK &&
+                 mqseal_cipher_decrypt_into(w->consumer, env, env_len, ctx, back, sizeof back,
+                                            &back_len, NULL, &info) == MQSEAL_OK &&
+                 back_len == body_len && memcmp(back, body, body_len) == 0 &&
+                 strcmp(info.key_id, key_ids[which]) == 0 &&
+                 mqseal_cipher_decrypt_into(w->consumer, env, env_len, wrong, back, sizeof back,
+                                            &back_len, NULL, NULL) == MQSEAL_AUTHENTICATION_FAILED;
+        w->failures += !ok;
+        if (i % 40 == 39) {
+            mqseal_cipher_clear_caches(w->consumer);
+        }
+    }
+    mqseal_attributes_free(wrong);
+    mqseal_attributes_free(ctx);
+    return NULL;
+}
+
+/* Threads encrypt through two key ids whose data keys retire every two messages, and
+ * decrypt through a one-entry cache that evicts on almost every call. */
+static void test_key_churn(void) {
+    mqseal_cipher *producers[2] = {NULL, NULL};
+    const char *key_ids[] = {"orders", "payments"};
+    for (int i = 0; i < 2; i++) {
+        mqseal_cipher_options o;
+        CHECK_OK(mqseal_cipher_options_init(&o));
+        o.keyring_path = g_ring;
+        o.key_ids = key_ids[i];
+        o.max_messages = 2;
+        o.max_bytes = 2000;
+        o.cache_capacity = 1;
+        CHECK_OK(mqseal_cipher_new(&o, &producers[i]));
+    }
+    mqseal_cipher_options o;
+    CHECK_OK(mqseal_cipher_options_init(&o));
+    o.keyring_path = g_ring;
+    o.cache_capacity = 1;
+    o.cache_ttl_seconds = 1;
+    mqseal_cipher *consumer = NULL;
+    CHECK_OK(mqseal_cipher_new(&o, &consumer));
+
+    churn_worker w[CHURN_THREADS];
+    pthread_t t[CHURN_THREADS];
+    for (int i = 0; i < CHURN_THREADS; i++) {
+        w[i] = (churn_worker){.producers = producers, .consumer = consumer, .index = i};
+        CHECK(pthread_create(&t[i], NULL, churn_main, &w[i]) == 0);
+    }
+    for (int i = 0; i < CHURN_THREADS; i++) {
+        pthread_join(t[i], NULL);
+        CHECK(w[i].failures == 0);
+    }
+    mqseal_counters k;
+    CHECK_OK(mqseal_cipher_counters(consumer, &k));
+    CHECK(k.decrypted == CHURN_THREADS * CHURN_ITERATIONS);
+    CHECK(k.decrypt_failures == CHURN_THREADS * CHURN_ITERATIONS);
+    CHECK(k.provider_failures == 0);
+    uint64_t created = 0;
+    for (int i = 0; i < 2; i++) {
+        CHECK_OK(mqseal_cipher_counters(producers[i], &k));
+        created += k.data_keys_created;
+        mqseal_cipher_free(producers[i]);
+    }
+    /* At most two messages per data key. */
+    CHECK(created >= CHURN_THREADS * CHURN_ITERATIONS / 2);
+    mqseal_cipher_free(consumer);
+}
+
 /* ---- main ------------------------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
@@ -1257,6 +1597,9 @@ int main(int argc, char **argv) {
     test_panic_boundary();
     test_last_error_message();
     test_threads();
+    test_hostile_envelopes();
+    test_hostile_arguments();
+    test_key_churn();
 
     if (own_dir) {
         char path[300];
