@@ -12,7 +12,8 @@ build:
 	$(CARGO) build --release --workspace
 
 # --- Rust core ----------------------------------------------------------------
-test-rust:
+# The workspace enables mqseal-core's pkcs11 feature, so its tests need SoftHSM2.
+test-rust: hsm-tools
 	$(CARGO) test --workspace
 	$(CARGO) test -p mqseal-core --no-default-features --features rustcrypto
 	$(CARGO) test -p mqseal-core --features rustcrypto
@@ -50,6 +51,24 @@ check-header: c-tools
 # The C test and the C examples, with ASan/UBSan and under valgrind (tests/c/run.sh).
 test-c: c-tools ffi-lib
 	tests/c/run.sh $(FFI_LIBDIR)
+
+# --- PKCS#11 provider (tests/hsm, SoftHSM2) -------------------------------------
+.PHONY: hsm-tools test-pkcs11
+
+# SoftHSM2 (Debian package softhsm2); installs it only when missing.
+hsm-tools:
+	scripts/install-tools.sh softhsm
+
+# Creates a private SoftHSM2 token store (tests/hsm/softhsm.sh) with KEK
+# pkcs11:mqseal-test made by `mqseal keygen`, runs the PKCS#11 provider tests and the
+# C ABI check (tests/c/run-pkcs11.sh) against it, and removes the store.
+test-pkcs11: hsm-tools c-tools ffi-lib
+	$(CARGO) build -p mqseal-cli
+	MQSEAL_CLI=$(CURDIR)/target/debug/mqseal tests/hsm/softhsm.sh init
+	eval "$$(tests/hsm/softhsm.sh env)" && \
+		$(CARGO) test -p mqseal-core --features pkcs11 --test pkcs11
+	tests/c/run-pkcs11.sh $(FFI_LIBDIR)
+	tests/hsm/softhsm.sh clean
 
 # --- Java binding (bindings/java/native, bindings/java/mqseal-java) ------------
 .PHONY: java-lib test-java-lib bench-java
@@ -134,7 +153,7 @@ fuzz:
 	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),600) scripts/fuzz.sh
 
 # --- Everything -----------------------------------------------------------------
-test: test-rust check-header test-c test-java-lib test-python test-java test-python-rocketmq
+test: test-rust check-header test-c test-pkcs11 test-java-lib test-python test-java test-python-rocketmq
 
 bench:
 	$(CARGO) bench -p mqseal-core --features rustcrypto --bench envelope

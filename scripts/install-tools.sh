@@ -5,7 +5,33 @@
 # gcc and valgrind come from Debian packages (make test-c); they are installed with
 # apt-get only when absent and when running as root.
 # Safe to run repeatedly: each tool is installed only when absent or at another version.
+#
+# `install-tools.sh softhsm` installs only SoftHSM2 (Debian package softhsm2) for the
+# PKCS#11 tests, when softhsm2-util is absent, as root or through sudo.
 set -euo pipefail
+
+if [ "${1:-}" = softhsm ]; then
+    if ! command -v softhsm2-util >/dev/null 2>&1; then
+        as_root=()
+        if [ "$(id -u)" != 0 ]; then
+            if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+                as_root=(sudo -n)
+            else
+                echo "install-tools: SoftHSM2 is missing; install the softhsm2 package as root" >&2
+                exit 1
+            fi
+        fi
+        if ! command -v apt-get >/dev/null 2>&1; then
+            echo "install-tools: SoftHSM2 is missing; install it with your package manager" >&2
+            exit 1
+        fi
+        echo "install-tools: installing softhsm2 with apt-get" >&2
+        "${as_root[@]}" apt-get update -qq
+        "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softhsm2
+    fi
+    echo "install-tools: SoftHSM2 $(softhsm2-util --version 2>/dev/null | head -n1)" >&2
+    exit 0
+fi
 
 CBINDGEN_VERSION=0.29.4
 

@@ -35,10 +35,13 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Add key NAME with version 1 to a keyring, creating the file (mode 0600) if absent.
+    /// Add key NAME with version 1 to a keyring, creating the file (mode 0600) if absent,
+    /// or, with a --config that selects provider = pkcs11, create KEK pkcs11:<label>
+    /// version 1 in the token.
     #[command(after_help = EXIT_CODES_HELP)]
     Keygen(KeyNameArgs),
-    /// Add a new version of key NAME and make it the primary version.
+    /// Add a new version of key NAME and make it the primary version (in the keyring,
+    /// or in the PKCS#11 token that --config selects).
     #[command(after_help = EXIT_CODES_HELP)]
     Rotate(KeyNameArgs),
     /// List the keys of a keyring with their versions. Prints no key bytes.
@@ -62,10 +65,10 @@ pub enum Command {
 /// Options of `keygen` and `rotate`.
 #[derive(Debug, Args)]
 pub struct KeyNameArgs {
-    /// Keyring file.
-    #[arg(long, value_name = "PATH")]
-    pub keyring: PathBuf,
-    /// Key name: 1 to 255 characters from A-Z, a-z, 0-9 and - _ . : /
+    #[command(flatten)]
+    pub source: KeySource,
+    /// Key name: 1 to 255 characters from A-Z, a-z, 0-9 and - _ . : / (a PKCS#11 KEK
+    /// is named pkcs11:<label>)
     #[arg(long, value_name = "NAME")]
     pub name: String,
 }

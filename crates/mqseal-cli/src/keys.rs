@@ -1,24 +1,73 @@
-//! Keyring subcommands: `keygen`, `rotate` and `list`. None of them prints key bytes.
+//! Key subcommands: `keygen`, `rotate` and `list`, on a keyring file or, through a
+//! configuration file, a PKCS#11 token. None of them prints key bytes.
 
 use std::fs;
+use std::path::{Path, PathBuf};
 
 use mqseal_core::LocalKeyring;
+use mqseal_core::config::{ProviderConfig, Settings};
 use mqseal_core::provider::KeyringFile;
 use zeroize::Zeroizing;
 
 use crate::cli::{KeyNameArgs, ListArgs};
 use crate::error::CliError;
 
-/// Adds key NAME with version 1, creating the keyring file with mode 0600 if absent.
+/// Where `keygen` and `rotate` create key versions.
+enum KeyStore {
+    Keyring(PathBuf),
+    #[cfg(feature = "pkcs11")]
+    Pkcs11(mqseal_core::provider::Pkcs11Provider),
+}
+
+fn key_store(args: &KeyNameArgs, command: &str) -> Result<KeyStore, CliError> {
+    if let Some(path) = &args.source.keyring {
+        return Ok(KeyStore::Keyring(path.clone()));
+    }
+    let Some(config) = &args.source.config else {
+        return Err(CliError::Usage(format!(
+            "{command} needs --keyring PATH or --config FILE"
+        )));
+    };
+    let text = fs::read_to_string(config)
+        .map_err(|e| CliError::io("read configuration file", config, &e))?;
+    match Settings::parse(&text)?.provider {
+        ProviderConfig::Keyring { path } => Ok(KeyStore::Keyring(path)),
+        #[cfg(feature = "pkcs11")]
+        ProviderConfig::Pkcs11(settings) => Ok(KeyStore::Pkcs11(
+            mqseal_core::provider::Pkcs11Provider::open(&settings)?,
+        )),
+        _ => Err(unsupported_provider(command, config)),
+    }
+}
+
+fn unsupported_provider(command: &str, config: &Path) -> CliError {
+    CliError::Usage(format!(
+        "{command} creates keys in a keyring or a PKCS#11 token, but {} selects another \
+         provider (or this build lacks the pkcs11 feature); create the key with that \
+         provider's own tools",
+        config.display()
+    ))
+}
+
+/// Adds key NAME with version 1: to the keyring file, which gets mode 0600 if created,
+/// or as a new KEK object in the PKCS#11 token.
 pub fn keygen(args: &KeyNameArgs) -> Result<(), CliError> {
-    let version = LocalKeyring::generate_in_file(&args.keyring, &args.name)?;
+    let version = match key_store(args, "keygen")? {
+        KeyStore::Keyring(path) => LocalKeyring::generate_in_file(&path, &args.name)?,
+        #[cfg(feature = "pkcs11")]
+        KeyStore::Pkcs11(token) => token.generate_key(&args.name)?,
+    };
     println!("created key {} version {version}", args.name);
     Ok(())
 }
 
 /// Adds a new version of key NAME and makes it primary.
 pub fn rotate(args: &KeyNameArgs) -> Result<(), CliError> {
-    let version = LocalKeyring::rotate_in_file(&args.keyring, &args.name)?;
+    let version = match key_store(args, "rotate")? {
+        KeyStore::Keyring(path) => LocalKeyring::rotate_in_file(&path, &args.name)?,
+        #[cfg(feature = "pkcs11")]
+        KeyStore::Pkcs11(token) => token.rotate_key(&args.name)?,
+    };
     println!("added key {} version {version}, now primary", args.name);
     Ok(())
 }

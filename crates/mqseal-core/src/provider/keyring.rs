@@ -307,19 +307,27 @@ fn random_key() -> Result<Zeroizing<[u8; KEY_LEN]>> {
 
 /// Reads a keyring file, rejecting one that group or others can read or write.
 pub(crate) fn read_private_file(path: &Path) -> Result<Zeroizing<String>> {
-    let meta = fs::metadata(path).map_err(|e| {
-        Error::config(format!(
+    if let Err(e) = fs::metadata(path) {
+        return Err(Error::config(format!(
             "cannot read keyring {}: {e}; create it with `mqseal keygen`",
             path.display()
-        ))
-    })?;
+        )));
+    }
+    read_owner_only_file(path, "keyring")
+}
+
+/// Reads a secret file (`what` names it in errors), rejecting one that group or others
+/// can read or write.
+pub(crate) fn read_owner_only_file(path: &Path, what: &str) -> Result<Zeroizing<String>> {
+    let meta = fs::metadata(path)
+        .map_err(|e| Error::config(format!("cannot read {what} {}: {e}", path.display())))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
             return Err(Error::config(format!(
-                "keyring {} has mode {mode:04o}, so other users can access it; run `chmod 600 {}`",
+                "{what} {} has mode {mode:04o}, so other users can access it; run `chmod 600 {}`",
                 path.display(),
                 path.display()
             )));
@@ -327,7 +335,7 @@ pub(crate) fn read_private_file(path: &Path) -> Result<Zeroizing<String>> {
     }
     let _ = meta;
     let text = fs::read_to_string(path)
-        .map_err(|e| Error::config(format!("cannot read keyring {}: {e}", path.display())))?;
+        .map_err(|e| Error::config(format!("cannot read {what} {}: {e}", path.display())))?;
     Ok(Zeroizing::new(text))
 }
 

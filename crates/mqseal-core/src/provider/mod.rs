@@ -2,9 +2,13 @@
 
 mod callback;
 mod keyring;
+#[cfg(feature = "pkcs11")]
+mod pkcs11;
 
 pub use callback::{CallbackProvider, GenerateFn, UnwrapFn, WrapFn};
 pub use keyring::{KeyringFile, LocalKeyring};
+#[cfg(feature = "pkcs11")]
+pub use pkcs11::{KEY_ID_PREFIX as PKCS11_KEY_ID_PREFIX, Pkcs11Provider};
 
 use crate::dek::{DataKey, WrappedKey};
 use crate::error::Result;
