@@ -60,14 +60,16 @@ hsm-tools:
 	scripts/install-tools.sh softhsm
 
 # Creates a private SoftHSM2 token store (tests/hsm/softhsm.sh) with KEK
-# pkcs11:mqseal-test made by `mqseal keygen`, runs the PKCS#11 provider tests and the
-# C ABI check (tests/c/run-pkcs11.sh) against it, and removes the store.
+# pkcs11:mqseal-test made by `mqseal keygen`, runs the PKCS#11 provider tests, the C ABI
+# check (tests/c/run-pkcs11.sh) and the CLI check (tests/hsm/cli.sh) against it, and
+# removes the store.
 test-pkcs11: hsm-tools c-tools ffi-lib
 	$(CARGO) build -p mqseal-cli
 	MQSEAL_CLI=$(CURDIR)/target/debug/mqseal tests/hsm/softhsm.sh init
 	eval "$$(tests/hsm/softhsm.sh env)" && \
 		$(CARGO) test -p mqseal-core --features pkcs11 --test pkcs11
 	tests/c/run-pkcs11.sh $(FFI_LIBDIR)
+	tests/hsm/cli.sh $(CURDIR)/target/debug/mqseal
 	tests/hsm/softhsm.sh clean
 
 # --- Java binding (bindings/java/native, bindings/java/mqseal-java) ------------

@@ -44,7 +44,8 @@ pub enum Command {
     /// or in the PKCS#11 token that --config selects).
     #[command(after_help = EXIT_CODES_HELP)]
     Rotate(KeyNameArgs),
-    /// List the keys of a keyring with their versions. Prints no key bytes.
+    /// List the keys of a keyring, or of the PKCS#11 token that --config selects, with
+    /// their versions. Prints no key bytes.
     #[command(after_help = EXIT_CODES_HELP)]
     List(ListArgs),
     /// Encrypt a message body into an envelope.
@@ -76,9 +77,8 @@ pub struct KeyNameArgs {
 /// Options of `list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Keyring file.
-    #[arg(long, value_name = "PATH")]
-    pub keyring: PathBuf,
+    #[command(flatten)]
+    pub source: KeySource,
 }
 
 /// Source of the keys: either a keyring file or a configuration file.

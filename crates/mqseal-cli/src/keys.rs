@@ -9,21 +9,21 @@ use mqseal_core::config::{ProviderConfig, Settings};
 use mqseal_core::provider::KeyringFile;
 use zeroize::Zeroizing;
 
-use crate::cli::{KeyNameArgs, ListArgs};
+use crate::cli::{KeyNameArgs, KeySource, ListArgs};
 use crate::error::CliError;
 
-/// Where `keygen` and `rotate` create key versions.
+/// The key store that `keygen`, `rotate` and `list` work on.
 enum KeyStore {
     Keyring(PathBuf),
     #[cfg(feature = "pkcs11")]
     Pkcs11(mqseal_core::provider::Pkcs11Provider),
 }
 
-fn key_store(args: &KeyNameArgs, command: &str) -> Result<KeyStore, CliError> {
-    if let Some(path) = &args.source.keyring {
+fn key_store(source: &KeySource, command: &str) -> Result<KeyStore, CliError> {
+    if let Some(path) = &source.keyring {
         return Ok(KeyStore::Keyring(path.clone()));
     }
-    let Some(config) = &args.source.config else {
+    let Some(config) = &source.config else {
         return Err(CliError::Usage(format!(
             "{command} needs --keyring PATH or --config FILE"
         )));
@@ -42,9 +42,9 @@ fn key_store(args: &KeyNameArgs, command: &str) -> Result<KeyStore, CliError> {
 
 fn unsupported_provider(command: &str, config: &Path) -> CliError {
     CliError::Usage(format!(
-        "{command} creates keys in a keyring or a PKCS#11 token, but {} selects another \
-         provider (or this build lacks the pkcs11 feature); create the key with that \
-         provider's own tools",
+        "{command} works on a keyring or a PKCS#11 token, but {} selects another provider \
+         (or this build lacks the pkcs11 feature); manage those keys with that provider's \
+         own tools",
         config.display()
     ))
 }
@@ -52,7 +52,7 @@ fn unsupported_provider(command: &str, config: &Path) -> CliError {
 /// Adds key NAME with version 1: to the keyring file, which gets mode 0600 if created,
 /// or as a new KEK object in the PKCS#11 token.
 pub fn keygen(args: &KeyNameArgs) -> Result<(), CliError> {
-    let version = match key_store(args, "keygen")? {
+    let version = match key_store(&args.source, "keygen")? {
         KeyStore::Keyring(path) => LocalKeyring::generate_in_file(&path, &args.name)?,
         #[cfg(feature = "pkcs11")]
         KeyStore::Pkcs11(token) => token.generate_key(&args.name)?,
@@ -63,7 +63,7 @@ pub fn keygen(args: &KeyNameArgs) -> Result<(), CliError> {
 
 /// Adds a new version of key NAME and makes it primary.
 pub fn rotate(args: &KeyNameArgs) -> Result<(), CliError> {
-    let version = match key_store(args, "rotate")? {
+    let version = match key_store(&args.source, "rotate")? {
         KeyStore::Keyring(path) => LocalKeyring::rotate_in_file(&path, &args.name)?,
         #[cfg(feature = "pkcs11")]
         KeyStore::Pkcs11(token) => token.rotate_key(&args.name)?,
@@ -74,20 +74,36 @@ pub fn rotate(args: &KeyNameArgs) -> Result<(), CliError> {
 
 /// Prints one line per key: name, primary version and every version.
 pub fn list(args: &ListArgs) -> Result<(), CliError> {
+    let keyring = match key_store(&args.source, "list")? {
+        KeyStore::Keyring(path) => path,
+        #[cfg(feature = "pkcs11")]
+        KeyStore::Pkcs11(token) => {
+            let keys = token.list()?;
+            if keys.is_empty() {
+                eprintln!(
+                    "the token {} has no mqseal KEKs; add one with `mqseal keygen --config FILE \
+                     --name pkcs11:LABEL`",
+                    token.token_label()
+                );
+            } else {
+                print!("{}", format_key_table(&keys));
+            }
+            return Ok(());
+        }
+    };
     // Opening checks the file mode and the syntax with the same rules as every
     // consumer. The text is then read again because the core exposes no listing of an
     // opened keyring.
-    LocalKeyring::open(&args.keyring)?;
+    LocalKeyring::open(&keyring)?;
     let text = Zeroizing::new(
-        fs::read_to_string(&args.keyring)
-            .map_err(|e| CliError::io("read keyring", &args.keyring, &e))?,
+        fs::read_to_string(&keyring).map_err(|e| CliError::io("read keyring", &keyring, &e))?,
     );
     let keys = KeyringFile::parse(&text)?.list();
     if keys.is_empty() {
         eprintln!(
             "the keyring {} has no keys; add one with `mqseal keygen --keyring {} --name NAME`",
-            args.keyring.display(),
-            args.keyring.display()
+            keyring.display(),
+            keyring.display()
         );
         return Ok(());
     }

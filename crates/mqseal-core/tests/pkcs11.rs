@@ -376,6 +376,11 @@ fn rotation_adds_a_version_and_old_envelopes_still_decrypt() {
     assert_eq!(operator.rotate_key(&key_id).expect("rotate"), 2);
     assert_eq!(p.primary_version(&key_id).expect("primary"), Some(2));
     assert_eq!(p.versions(&key_id).expect("versions"), vec![1, 2]);
+    let listed = p.list().expect("list");
+    assert!(
+        listed.contains(&(key_id.clone(), vec![1, 2], 2)),
+        "{key_id} missing from {listed:?}"
+    );
     c.rotate();
     let new = encrypt(&c, b"after rotation");
 
@@ -504,8 +509,6 @@ fn envelope_under_keyring_and_pkcs11_decrypts_with_either_alone() {
     let mut ring = KeyringFile::default();
     ring.generate("ring-orders").expect("keyring key");
     let keyring: Arc<dyn KeyProvider> = Arc::new(LocalKeyring::from_file(ring));
-    // The PKCS#11 provider comes first: the keyring accepts any name, so it would
-    // otherwise claim the pkcs11: id for wrapping.
     for ids in [
         [hsm_key.as_str(), "ring-orders"],
         ["ring-orders", hsm_key.as_str()],

@@ -340,6 +340,53 @@ impl Pkcs11Provider {
         Ok(found.into_keys().collect())
     }
 
+    /// Lists the KEKs in the token: each key id with its versions and its primary
+    /// (highest) version. AES keys whose label or `CKA_ID` does not fit the
+    /// `pkcs11:<label>` scheme are left out.
+    pub fn list(&self) -> Result<Vec<(String, Vec<u32>, u32)>> {
+        let found = self.with_session("listing keys", "", |s| {
+            let template = [
+                Attribute::Class(ObjectClass::SECRET_KEY),
+                Attribute::KeyType(KeyType::AES),
+            ];
+            let handles = s.find_objects(&template)?;
+            if handles.is_empty() && !logged_in(s)? {
+                return Err(Fail::Ck(CkError::Pkcs11(
+                    RvError::UserNotLoggedIn,
+                    Function::FindObjects,
+                )));
+            }
+            let mut keys: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+            for handle in handles {
+                let attrs = s.get_attributes(handle, &[AttributeType::Label, AttributeType::Id])?;
+                let mut label = None;
+                let mut version = None;
+                for attr in &attrs {
+                    match attr {
+                        Attribute::Label(l) => label = String::from_utf8(l.clone()).ok(),
+                        Attribute::Id(id) => version = parse_version_id(id),
+                        _ => {}
+                    }
+                }
+                if let (Some(label), Some(version)) = (label, version) {
+                    let key_id = format!("{KEY_ID_PREFIX}{label}");
+                    if label_of(&key_id).is_some() {
+                        keys.entry(key_id).or_default().push(version);
+                    }
+                }
+            }
+            Ok(keys)
+        })?;
+        Ok(found
+            .into_iter()
+            .map(|(key_id, mut versions)| {
+                versions.sort_unstable();
+                let primary = versions.last().copied().unwrap_or(0);
+                (key_id, versions, primary)
+            })
+            .collect())
+    }
+
     fn create_version(
         &self,
         key_id: &str,
@@ -465,6 +512,9 @@ impl Pkcs11Provider {
         }
     }
 
+    // TODO: a forked child reuses the parent's pooled sessions. PKCS#11 requires the
+    // child to call C_Initialize and open its own sessions, which matters for modules
+    // that talk to a remote HSM. SoftHSM2 tolerates the reuse, so no test covers it.
     fn take_session(&self) -> Result<Session> {
         if let Some(s) = self.lock_idle()?.pop() {
             return Ok(s);
