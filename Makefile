@@ -154,8 +154,16 @@ fuzz-smoke:
 fuzz:
 	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),600) scripts/fuzz.sh
 
+# --- Secret hygiene ---------------------------------------------------------------
+.PHONY: secret-hygiene
+
+# Runs the CLI and the C examples on a keyring with a random sentinel KEK, with failing
+# inputs too, and fails if the KEK or the sentinel plaintext appears in any output.
+secret-hygiene:
+	scripts/secret-hygiene.sh
+
 # --- Everything -----------------------------------------------------------------
-test: test-rust check-header test-c test-pkcs11 test-java-lib test-python test-java test-python-rocketmq
+test: test-rust check-header test-c test-pkcs11 test-java-lib test-python test-java test-python-rocketmq secret-hygiene
 
 bench:
 	$(CARGO) bench -p mqseal-core --features rustcrypto --bench envelope
