@@ -71,6 +71,8 @@ eval "$("$rmq" env)"
 "$rmq" topic --type FIFO mqseal-py-fifo
 "$rmq" topic --type DELAY mqseal-py-delay
 "$rmq" topic --type TRANSACTION mqseal-py-tx
+# A FIFO push consumer needs a group with consumeMessageOrderly.
+"$rmq" group --fifo mqseal-py-fifo-group
 
 # rocketmq-python-client writes its log under ~/logs/rocketmq_python; keep it in the state
 # directory.

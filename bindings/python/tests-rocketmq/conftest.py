@@ -34,6 +34,8 @@ TOPICS = {
     "DELAY": "mqseal-py-delay",
     "TRANSACTION": "mqseal-py-tx",
 }
+#: Consumer group with consumeMessageOrderly, which the test script creates.
+FIFO_GROUP = "mqseal-py-fifo-group"
 KEY_ID = "orders"
 #: Seconds a test waits for a message to arrive.
 RECEIVE_TIMEOUT = 120
@@ -76,6 +78,29 @@ def reader_cipher(keyring):
     """A decrypt-only cipher, as a consumer has."""
     with mqseal.Cipher(keyring_path=keyring) as value:
         yield value
+
+
+class FailingOnce:
+    """Cipher stand-in whose first decrypt raises a retryable provider error.
+
+    The local keyring never fails transiently, so this injects the failure; every call
+    after the first goes to the real cipher.
+    """
+
+    def __init__(self, cipher):
+        self.cipher = cipher
+        self.calls = 0
+
+    def decrypt(self, envelope, context=None):
+        self.calls += 1
+        if self.calls == 1:
+            raise mqseal.ProviderUnavailableError(
+                mqseal.ERROR_CODES["provider_unavailable"],
+                "provider_unavailable",
+                True,
+                "test provider unavailable",
+            )
+        return self.cipher.decrypt(envelope, context=context)
 
 
 class PassChecker(rocketmq.TransactionChecker):

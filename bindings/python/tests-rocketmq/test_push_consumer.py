@@ -12,7 +12,14 @@ from rocketmq import ConsumeResult, FilterExpression, Message, MessageListener, 
 import mqseal
 from mqseal.rocketmq import DecryptingMessageListener, dead_letter_topic
 
-from conftest import RECEIVE_TIMEOUT, TOPICS, receive_until, start_simple_consumer
+from conftest import (
+    FIFO_GROUP,
+    RECEIVE_TIMEOUT,
+    TOPICS,
+    FailingOnce,
+    receive_until,
+    start_simple_consumer,
+)
 
 
 class Recorder(MessageListener):
@@ -32,29 +39,6 @@ class Recorder(MessageListener):
         with self.arrived:
             self.arrived.wait_for(lambda: len(self.views) >= count, timeout)
             return list(self.views)
-
-
-class FailingOnce:
-    """Cipher stand-in whose first decrypt raises a retryable provider error.
-
-    The local keyring never fails transiently, so this injects the failure; every call
-    after the first goes to the real cipher.
-    """
-
-    def __init__(self, cipher):
-        self.cipher = cipher
-        self.calls = 0
-
-    def decrypt(self, envelope, context=None):
-        self.calls += 1
-        if self.calls == 1:
-            raise mqseal.ProviderUnavailableError(
-                mqseal.ERROR_CODES["provider_unavailable"],
-                "provider_unavailable",
-                True,
-                "test provider unavailable",
-            )
-        return self.cipher.decrypt(envelope, context=context)
 
 
 def new_message(tag, body):
@@ -171,3 +155,45 @@ def test_unattached_listener_leaves_message_to_redelivery(
 def test_listener_requires_consume_method(reader_cipher):
     with pytest.raises(TypeError, match="consume method"):
         DecryptingMessageListener(reader_cipher, object())
+
+
+def test_fifo_consumer_dead_letters_and_keeps_order(
+    producer, client_producer, client_config, reader_cipher, tag, caplog
+):
+    caplog.set_level(logging.WARNING, logger="mqseal.rocketmq")
+    message_group = "order-" + tag
+    plain_body = b"plaintext in a FIFO group"
+    for body in (b"first", plain_body, b"second"):
+        message = new_message(tag, body)
+        message.topic = TOPICS["FIFO"]
+        message.message_group = message_group
+        if body == plain_body:
+            client_producer.send(message)
+        else:
+            producer.send(message)
+
+    recorder = Recorder()
+    listener = DecryptingMessageListener(reader_cipher, recorder)
+    consumer = PushConsumer(
+        client_config, FIFO_GROUP, listener, {TOPICS["FIFO"]: FilterExpression(tag)}
+    )
+    listener.attach(consumer)
+    consumer.startup()
+    try:
+        views = recorder.wait_for(2)
+        assert consumer.fifo is True
+    finally:
+        consumer.shutdown()
+
+    assert [view.body for view in views] == [b"first", b"second"]
+    assert {view.message_group for view in views} == {message_group}
+    assert moved_count(caplog) == 1
+    dead = start_simple_consumer(client_config, FIFO_GROUP + "-dlq", dead_letter_topic(FIFO_GROUP))
+    try:
+        moved = receive_until(lambda: dead.receive(16, 30), 1)
+        bodies = [message.body for message in moved]
+        for message in moved:
+            dead.ack(message)
+    finally:
+        dead.shutdown()
+    assert bodies == [plain_body]

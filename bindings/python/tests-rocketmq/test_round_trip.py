@@ -11,7 +11,7 @@ from rocketmq import Message
 import mqseal
 from mqseal.rocketmq import DecryptingSimpleConsumer, EncryptingProducer
 
-from conftest import KEY_ID, TOPICS, receive_until, start_simple_consumer
+from conftest import KEY_ID, TOPICS, FailingOnce, receive_until, start_simple_consumer
 
 
 def new_message(topic, tag, body, **properties):
@@ -198,3 +198,81 @@ def test_largest_body_round_trip(producer, cipher, simple, tag):
     assert len(received[0].original.body) == 4 * 1024 * 1024
     assert received[0].body == body
     consumer.ack(received[0])
+
+
+def test_send_async_round_trip(producer, simple, tag):
+    future = producer.send_async(new_message(TOPICS["NORMAL"], tag, b"sent asynchronously"))
+    receipt = future.result(timeout=60)
+    consumer = simple(TOPICS["NORMAL"], tag)
+
+    received = receive_decrypted(consumer, 1)
+
+    assert [view.body for view in received] == [b"sent asynchronously"]
+    assert received[0].message_id == receipt.message_id
+    consumer.ack(received[0])
+
+
+def test_transaction_check_gets_decrypted_view(producer, checker, simple, tag):
+    # An open transaction makes the broker ask the producer's checker about the half
+    # message after its transaction timeout (6 s by default); the checker commits it.
+    transaction = producer.begin_transaction()
+    producer.send(
+        new_message(TOPICS["TRANSACTION"], tag, b"checked by the broker", secret="s-tx"),
+        transaction,
+    )
+    consumer = simple(TOPICS["TRANSACTION"], tag)
+
+    received = receive_decrypted(consumer, 1)
+
+    assert [view.body for view in received] == [b"checked by the broker"]
+    checked = [view for view in checker.checked if view.tag == tag]
+    assert len(checked) >= 1
+    assert checked[0].body == b"checked by the broker"
+    assert checked[0].properties["secret"] == "s-tx"
+    consumer.ack(received[0])
+
+
+def test_retryable_failure_received_again(producer, client_config, reader_cipher, group, tag):
+    producer.send(new_message(TOPICS["NORMAL"], tag, b"retried"))
+    flaky = FailingOnce(reader_cipher)
+    client = start_simple_consumer(client_config, group, TOPICS["NORMAL"], tag)
+    consumer = DecryptingSimpleConsumer(client, flaky, retry_delay=1)
+    try:
+        received = receive_decrypted(consumer, 1)
+        assert [view.body for view in received] == [b"retried"]
+        assert received[0].delivery_attempt == 2
+        assert flaky.calls == 2
+        consumer.ack(received[0])
+    finally:
+        consumer.shutdown()
+
+
+@pytest.mark.skipif(
+    not os.environ.get("MQSEAL_RMQ_STORE_DIR"), reason="MQSEAL_RMQ_STORE_DIR is not set"
+)
+def test_store_contains_no_plaintext(producer, simple, tag):
+    marker = ("plaintext-marker-" + os.urandom(8).hex()).encode()
+    sealed_marker = "sealed-marker-" + os.urandom(8).hex()
+    visible_marker = "visible-marker-" + os.urandom(8).hex()
+    producer.send(
+        new_message(
+            TOPICS["NORMAL"], tag, marker, secret=sealed_marker, visible=visible_marker
+        )
+    )
+    consumer = simple(TOPICS["NORMAL"], tag)
+    received = receive_decrypted(consumer, 1)
+    assert [view.body for view in received] == [marker]
+    consumer.ack(received[0])
+
+    found = {"visible": False, "body": False, "sealed": False}
+    for directory, _, files in os.walk(os.environ["MQSEAL_RMQ_STORE_DIR"]):
+        for name in files:
+            with open(os.path.join(directory, name), "rb") as file:
+                content = file.read()
+            found["visible"] |= visible_marker.encode() in content
+            found["body"] |= marker in content
+            found["sealed"] |= sealed_marker.encode() in content
+    # Positive control: the plain property is stored in clear text.
+    assert found["visible"]
+    assert not found["body"]
+    assert not found["sealed"]
