@@ -64,7 +64,13 @@ fn exception_for(py: Python<'_>, e: &Error) -> PyErr {
         e.required_size(),
     );
     match factory.call1(args) {
-        Ok(exception) => PyErr::from_value(exception),
+        Ok(exception) => {
+            let error = PyErr::from_value(exception);
+            if let Some(cause) = crate::provider::take_cause(code) {
+                error.set_cause(py, Some(cause));
+            }
+            error
+        }
         Err(factory_error) => factory_error,
     }
 }
@@ -86,15 +92,26 @@ fn panic_error() -> Error {
 /// Unwind safety: a panic may leave a cipher's caches half-updated but never
 /// memory-unsafe, because the core's shared state sits behind atomics and poisoning locks.
 /// A poisoned lock turns later calls into `internal` errors.
+///
+/// A key provider callback that fails stores its exception for this thread; `guard`
+/// drops any exception left from an earlier call first, and converts a core error to
+/// its Python exception before returning, while the stored cause still belongs to it.
 pub(crate) fn guard<T>(f: impl FnOnce() -> Outcome<T>) -> Outcome<T> {
-    match catch_unwind(AssertUnwindSafe(f)) {
+    crate::provider::clear_cause();
+    let outcome = match catch_unwind(AssertUnwindSafe(f)) {
         Ok(result) => result,
         Err(payload) => {
             // Dropping a payload can itself panic; keep that inside the boundary too.
             let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
             Err(Failure::Core(panic_error()))
         }
-    }
+    };
+    let outcome = outcome.map_err(|failure| match failure {
+        Failure::Core(e) => Failure::Python(Python::attach(|py| exception_for(py, &e))),
+        python => python,
+    });
+    crate::provider::clear_cause();
+    outcome
 }
 
 /// Returns an `invalid_argument` (100) error with `message`.

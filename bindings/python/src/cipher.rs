@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use mqseal_core::config::{ProviderConfig, Settings};
 use mqseal_core::envelope::{FLAG_COMPRESSED, FLAG_SEALED_PROPERTIES};
@@ -10,14 +11,15 @@ use mqseal_core::{
     ErrorCode, KeyProvider, LocalKeyring,
 };
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 use std::sync::Arc;
 use zeroize::Zeroize;
 
 use crate::attrs;
-use crate::boundary::{Failure, Outcome, guard, invalid_argument};
+use crate::boundary::{Failure, Outcome, guard, invalid_argument, invalid_config};
 use crate::buffer::Input;
 use crate::log;
+use crate::provider::PyKeyProvider;
 use crate::release;
 use crate::settings::Keywords;
 
@@ -30,6 +32,27 @@ use crate::settings::Keywords;
 #[pyclass(module = "mqseal", name = "Cipher", frozen)]
 pub(crate) struct PyCipher {
     inner: RwLock<Option<Cipher>>,
+    /// True when a key provider is Python code. Every core call then runs with the GIL
+    /// released, because the core may hold a lock while it calls the provider, and the
+    /// provider needs the GIL: a thread that waited for that lock with the GIL held would
+    /// deadlock.
+    /// NOTE: while an `os.fork()` waits in its before-fork hook, `release::run` keeps the
+    /// GIL for new calls, so that window can still deadlock with a Python provider.
+    calls_python: bool,
+}
+
+/// Number of `PyCipher` objects alive.
+static LIVE_CIPHERS: AtomicI64 = AtomicI64::new(0);
+
+/// Returns the number of `Cipher` objects alive, closed or not.
+pub(crate) fn live_ciphers() -> i64 {
+    LIVE_CIPHERS.load(Ordering::SeqCst)
+}
+
+impl Drop for PyCipher {
+    fn drop(&mut self) {
+        LIVE_CIPHERS.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A decrypted message: the body, the sealed properties and facts from the envelope
@@ -51,7 +74,7 @@ pub(crate) struct PyDecrypted {
 }
 
 impl PyCipher {
-    fn open(py: Python<'_>, cipher: Cipher, source: &str) -> PyCipher {
+    fn open(py: Python<'_>, cipher: Cipher, source: &str, calls_python: bool) -> PyCipher {
         log::debug(py, || {
             let config = cipher.config();
             format!(
@@ -61,9 +84,16 @@ impl PyCipher {
                 config.key_ids
             )
         });
+        LIVE_CIPHERS.fetch_add(1, Ordering::SeqCst);
         PyCipher {
             inner: RwLock::new(Some(cipher)),
+            calls_python,
         }
+    }
+
+    /// Returns whether a call on `input` runs with the GIL released.
+    fn release_gil(&self, input: &Input<'_>) -> bool {
+        self.calls_python || input.release_gil()
     }
 
     /// Returns the core cipher, or `HandleClosedError` after `close()`.
@@ -95,20 +125,21 @@ fn encrypt_to_bytes<'py>(
     py: Python<'py>,
     cipher: &Cipher,
     input: &Input<'py>,
+    release: bool,
     options: &EncryptOptions<'_>,
 ) -> Outcome<Bound<'py, PyBytes>> {
     let body = input.as_slice();
-    let release = input.release_gil();
     let config = cipher.config();
     // Without sealed properties or compression the envelope length is known up front, so
     // the core writes straight into the `bytes` object Python receives.
     let exact = options.properties.is_none()
         && (!config.compression || body.len() < config.compression_min_size);
     if exact {
-        // NOTE: this call, and for bodies up to the release threshold the encryption, may
-        // create a data key with the GIL held. That is a keyring wrap of microseconds; a
-        // remote KMS provider would need that provider call made without the GIL.
-        let len = cipher.encrypted_len(body.len(), options.context)?;
+        // This call may create a data key. Unless `release` is set (always for a Python
+        // provider), that happens with the GIL held: a keyring wrap of microseconds.
+        let len = release::run(py, release, || {
+            cipher.encrypted_len(body.len(), options.context)
+        })?;
         let mut written = None;
         let out = PyBytes::new_with(py, len, |buf| {
             written = Some(release::run(py, release, || {
@@ -135,10 +166,10 @@ fn decrypt_to_bytes<'py>(
     py: Python<'py>,
     cipher: &Cipher,
     input: &Input<'py>,
+    release: bool,
     context: Option<&Attributes>,
 ) -> Outcome<(Bound<'py, PyBytes>, DecryptInfo)> {
     let envelope = input.as_slice();
-    let release = input.release_gil();
     if let Some(len) = exact_body_len(envelope) {
         let mut result = None;
         let body = PyBytes::new_with(py, len, |buf| {
@@ -171,11 +202,13 @@ fn non_negative_length(value: i64, name: &str) -> Outcome<usize> {
 
 #[pymethods]
 impl PyCipher {
-    /// Creates a cipher backed by the local keyring file at `keyring_path`.
+    /// Creates a cipher backed by the local keyring file at `keyring_path`, by
+    /// `key_providers` implemented in Python, or by both.
     #[new]
     #[pyo3(signature = (
         *,
-        keyring_path,
+        keyring_path = None,
+        key_providers = None,
         key_ids = None,
         suite = None,
         backend = None,
@@ -192,7 +225,8 @@ impl PyCipher {
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        keyring_path: PathBuf,
+        keyring_path: Option<PathBuf>,
+        key_providers: Option<&Bound<'_, PyAny>>,
         key_ids: Option<&Bound<'_, PyAny>>,
         suite: Option<String>,
         backend: Option<String>,
@@ -222,16 +256,41 @@ impl PyCipher {
                 store_context,
             };
             let config = keywords.to_config()?;
-            let keyring: Arc<dyn KeyProvider> = Arc::new(LocalKeyring::open(&keyring_path)?);
-            let cipher = Cipher::new(config, vec![keyring])?;
-            let source = format!("keyring {}", keyring_path.display());
-            Ok(PyCipher::open(py, cipher, &source))
+            // The keyring claims every well-formed key id, so it comes last.
+            let mut providers = python_providers(key_providers)?;
+            let calls_python = !providers.is_empty();
+            let mut sources: Vec<String> = providers
+                .iter()
+                .map(|p| format!("key provider {}", p.kind()))
+                .collect();
+            if let Some(path) = &keyring_path {
+                providers.push(Arc::new(LocalKeyring::open(path)?));
+                sources.push(format!("keyring {}", path.display()));
+            }
+            if providers.is_empty() {
+                return Err(invalid_config(
+                    "neither keyring_path nor key_providers is set; pass the keyring file or a \
+                     list of key providers",
+                ));
+            }
+            let cipher = Cipher::new(config, providers)?;
+            Ok(PyCipher::open(
+                py,
+                cipher,
+                &sources.join(", "),
+                calls_python,
+            ))
         })
     }
 
     /// Creates a cipher from a configuration file in the core's `key = value` format.
     #[staticmethod]
-    fn from_config_file(py: Python<'_>, path: PathBuf) -> Outcome<Self> {
+    #[pyo3(signature = (path, key_provider = None))]
+    fn from_config_file(
+        py: Python<'_>,
+        path: PathBuf,
+        key_provider: Option<&Bound<'_, PyAny>>,
+    ) -> Outcome<Self> {
         guard(|| {
             let text = std::fs::read_to_string(&path).map_err(|e| {
                 Error::new(
@@ -242,14 +301,24 @@ impl PyCipher {
                     ),
                 )
             })?;
-            from_config_text(py, &text, &format!("configuration file {}", path.display()))
+            from_config_text(
+                py,
+                &text,
+                &format!("configuration file {}", path.display()),
+                key_provider,
+            )
         })
     }
 
     /// Creates a cipher from configuration text in the core's `key = value` format.
     #[staticmethod]
-    fn from_config(py: Python<'_>, text: String) -> Outcome<Self> {
-        guard(|| from_config_text(py, &text, "configuration text"))
+    #[pyo3(signature = (text, key_provider = None))]
+    fn from_config(
+        py: Python<'_>,
+        text: String,
+        key_provider: Option<&Bound<'_, PyAny>>,
+    ) -> Outcome<Self> {
+        guard(|| from_config_text(py, &text, "configuration text", key_provider))
     }
 
     /// Encrypts `body` into a new envelope.
@@ -269,7 +338,7 @@ impl PyCipher {
                 context: context.as_deref(),
                 properties: properties.as_ref(),
             };
-            encrypt_to_bytes(py, &cipher, &body, &options)
+            encrypt_to_bytes(py, &cipher, &body, self.release_gil(&body), &options)
         })
     }
 
@@ -285,7 +354,13 @@ impl PyCipher {
         guard(|| {
             let context = attrs::extract_context(context)?;
             let cipher = self.cipher()?;
-            let (body, info) = decrypt_to_bytes(py, &cipher, &envelope, context.as_deref())?;
+            let (body, info) = decrypt_to_bytes(
+                py,
+                &cipher,
+                &envelope,
+                self.release_gil(&envelope),
+                context.as_deref(),
+            )?;
             let sealed_properties = match &info.properties {
                 Some(map) => attrs::to_dict(py, map)?,
                 None => PyDict::new(py),
@@ -312,7 +387,14 @@ impl PyCipher {
         guard(|| {
             let context = attrs::extract_context(context)?;
             let cipher = self.cipher()?;
-            Ok(decrypt_to_bytes(py, &cipher, &envelope, context.as_deref())?.0)
+            Ok(decrypt_to_bytes(
+                py,
+                &cipher,
+                &envelope,
+                self.release_gil(&envelope),
+                context.as_deref(),
+            )?
+            .0)
         })
     }
 
@@ -321,6 +403,7 @@ impl PyCipher {
     #[pyo3(signature = (body_len, context = None))]
     fn encrypted_length(
         &self,
+        py: Python<'_>,
         body_len: i64,
         context: Option<&Bound<'_, PyAny>>,
     ) -> Outcome<usize> {
@@ -328,7 +411,9 @@ impl PyCipher {
             let body_len = non_negative_length(body_len, "body_len")?;
             let context = attrs::extract_context(context)?;
             let cipher = self.cipher()?;
-            Ok(cipher.encrypted_len(body_len, context.as_deref())?)
+            Ok(release::run(py, self.calls_python, || {
+                cipher.encrypted_len(body_len, context.as_deref())
+            })?)
         })
     }
 
@@ -338,7 +423,7 @@ impl PyCipher {
         guard(|| {
             let cipher = self.cipher()?;
             let data = envelope.as_slice();
-            let rewrapped = release::run(py, envelope.release_gil(), || cipher.rewrap(data))?;
+            let rewrapped = release::run(py, self.release_gil(&envelope), || cipher.rewrap(data))?;
             Ok(PyBytes::new(py, &rewrapped))
         })
     }
@@ -442,18 +527,47 @@ pub(crate) fn debug_known_answer_cipher(
             py,
             cipher,
             "known-answer test configuration",
+            false,
         ))
     })
 }
 
-fn from_config_text(py: Python<'_>, text: &str, source: &str) -> Outcome<PyCipher> {
+fn from_config_text(
+    py: Python<'_>,
+    text: &str,
+    source: &str,
+    key_provider: Option<&Bound<'_, PyAny>>,
+) -> Outcome<PyCipher> {
     let settings = Settings::parse(text)?;
+    if let Some(object) = key_provider {
+        let provider: Arc<dyn KeyProvider> = Arc::new(PyKeyProvider::new(object)?);
+        let source = format!("{source}, key provider {}", provider.kind());
+        let cipher = settings.build(Some(provider))?;
+        return Ok(PyCipher::open(py, cipher, &source, true));
+    }
     let source = match &settings.provider {
         ProviderConfig::Keyring { path } => format!("{source}, keyring {}", path.display()),
         _ => source.to_owned(),
     };
     let cipher = settings.build(None)?;
-    Ok(PyCipher::open(py, cipher, &source))
+    Ok(PyCipher::open(py, cipher, &source, false))
+}
+
+/// Reads the `key_providers` argument: an iterable of provider objects.
+fn python_providers(providers: Option<&Bound<'_, PyAny>>) -> Outcome<Vec<Arc<dyn KeyProvider>>> {
+    let Some(providers) = providers else {
+        return Ok(Vec::new());
+    };
+    if providers.is_instance_of::<PyString>() || providers.hasattr("unwrap")? {
+        return Err(invalid_argument(
+            "key_providers must be a list of key providers, not one provider; pass [provider]",
+        ));
+    }
+    let mut out: Vec<Arc<dyn KeyProvider>> = Vec::new();
+    for item in providers.try_iter()? {
+        out.push(Arc::new(PyKeyProvider::new(&item?)?));
+    }
+    Ok(out)
 }
 
 #[pymethods]

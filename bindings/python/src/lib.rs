@@ -8,7 +8,8 @@
 //! - [`settings`]: the keyword settings of `Cipher(...)`;
 //! - [`cipher`]: `Cipher` and `Decrypted`;
 //! - [`envelope`]: key-less functions (inspection, keyring files);
-//! - [`log`]: records on the `logging` logger `mqseal`.
+//! - [`log`]: records on the `logging` logger `mqseal`;
+//! - [`provider`]: key providers implemented in Python.
 
 mod attrs;
 mod boundary;
@@ -16,6 +17,7 @@ mod buffer;
 mod cipher;
 mod envelope;
 mod log;
+mod provider;
 mod release;
 mod settings;
 
@@ -32,6 +34,36 @@ use crate::boundary::{Outcome, guard};
 #[pyo3(name = "_debug_panic")]
 fn debug_panic() -> Outcome<()> {
     guard(|| panic!("deliberate panic for the mqseal Python boundary tests"))
+}
+
+/// FOR TESTS ONLY: returns `(ciphers, providers)`, the numbers of `Cipher` objects and
+/// Python key providers the extension holds, so tests can check that both are freed.
+#[pyfunction]
+#[pyo3(name = "_debug_live_objects")]
+fn debug_live_objects() -> (i64, i64) {
+    (cipher::live_ciphers(), provider::live_providers())
+}
+
+/// FOR TESTS ONLY: raises the error `code` through the normal error path, so tests can
+/// check that every code reaches Python as its exception class.
+#[pyfunction]
+#[pyo3(name = "_debug_raise", signature = (code, required_size = None))]
+fn debug_raise(code: i32, required_size: Option<usize>) -> Outcome<()> {
+    guard(|| {
+        let code = ErrorCode::from_i32(code).ok_or_else(|| {
+            boundary::invalid_argument(format!("{code} is not an mqseal error code"))
+        })?;
+        let error = match (code, required_size) {
+            (ErrorCode::BufferTooSmall, Some(required)) => {
+                mqseal_core::Error::buffer_too_small(required, 0)
+            }
+            _ => mqseal_core::Error::new(
+                code,
+                format!("test error raised for code {}", code.as_i32()),
+            ),
+        };
+        Err(error.into())
+    })
 }
 
 /// Returns every error code of the core as `(code, name, retryable)`, in numeric order.
@@ -101,6 +133,8 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(envelope::keyring_rotate, m)?)?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(debug_panic, m)?)?;
+    m.add_function(wrap_pyfunction!(debug_live_objects, m)?)?;
+    m.add_function(wrap_pyfunction!(debug_raise, m)?)?;
     m.add_function(wrap_pyfunction!(cipher::debug_known_answer_cipher, m)?)?;
     m.add_function(wrap_pyfunction!(release::debug_fork_gate, m)?)?;
     register_fork_hooks(m)?;

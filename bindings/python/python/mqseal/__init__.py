@@ -39,6 +39,7 @@ from ._native import (
     looks_encrypted,
 )
 from . import properties
+from .provider import GeneratingKeyProvider, KeyProvider
 
 #: Every error code of the core, by name: ``{"authentication_failed": 400, ...}``.
 ERROR_CODES: Mapping[str, int] = MappingProxyType(
@@ -52,10 +53,12 @@ __all__ = [
     "Cipher",
     "Decrypted",
     "ERROR_CODES",
+    "GeneratingKeyProvider",
     "HandleClosedError",
     "InternalError",
     "InvalidArgumentError",
     "KeyNotFoundError",
+    "KeyProvider",
     "MalformedEnvelopeError",
     "MqsealError",
     "NotEncryptedError",

@@ -6,6 +6,8 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from typing_extensions import Buffer, Self
 
+from .provider import KeyProvider
+
 BytesLike = Union[bytes, bytearray, memoryview, Buffer]
 StrPath = Union[str, "os.PathLike[str]"]
 Seconds = Union[int, float, datetime.timedelta]
@@ -48,7 +50,8 @@ class Cipher:
     def __init__(
         self,
         *,
-        keyring_path: StrPath,
+        keyring_path: Optional[StrPath] = None,
+        key_providers: Optional[Iterable[KeyProvider]] = None,
         key_ids: Union[str, Iterable[str], None] = None,
         suite: Optional[str] = None,
         backend: Optional[str] = None,
@@ -62,20 +65,28 @@ class Cipher:
         max_body_length: Optional[int] = None,
         store_context: Optional[bool] = None,
     ) -> None:
-        """Create a cipher backed by the local keyring file at ``keyring_path``.
+        """Create a cipher backed by the keyring file at ``keyring_path``, by
+        ``key_providers`` (see :class:`mqseal.KeyProvider`), or by both.
 
-        Settings left as ``None`` keep the core's defaults. Without ``key_ids`` the
-        cipher can only decrypt.
+        Providers are consulted in order, and before the keyring, which claims every
+        well-formed key id. Settings left as ``None`` keep the core's defaults. Without
+        ``key_ids`` the cipher can only decrypt.
 
         Raises:
             InvalidArgumentError: a setting is invalid or the keyring cannot be read.
         """
     @staticmethod
-    def from_config_file(path: StrPath) -> "Cipher":
-        """Create a cipher from a configuration file in the core's ``key = value`` format."""
+    def from_config_file(path: StrPath, key_provider: Optional[KeyProvider] = None) -> "Cipher":
+        """Create a cipher from a configuration file in the core's ``key = value`` format.
+
+        ``key_provider`` replaces the provider the file selects (``provider = callback``).
+        """
     @staticmethod
-    def from_config(text: str) -> "Cipher":
-        """Create a cipher from configuration text in the core's ``key = value`` format."""
+    def from_config(text: str, key_provider: Optional[KeyProvider] = None) -> "Cipher":
+        """Create a cipher from configuration text in the core's ``key = value`` format.
+
+        ``key_provider`` replaces the provider the text selects (``provider = callback``).
+        """
     def encrypt(
         self,
         body: BytesLike,
@@ -133,6 +144,8 @@ def error_codes() -> List[Tuple[int, str, bool]]:
     """Return every core error code as ``(code, name, retryable)``."""
 
 def _debug_panic() -> None: ...
+def _debug_raise(code: int, required_size: Optional[int] = None) -> None: ...
+def _debug_live_objects() -> Tuple[int, int]: ...
 def _debug_known_answer_cipher(
     config: str, dek: BytesLike, wrapped: BytesLike, key_version: int
 ) -> Cipher:
