@@ -343,6 +343,11 @@ public final class MqsealCipher implements AutoCloseable {
     return new MqsealCipher(MqsealNative.debugKnownAnswerCipher(config, dek, wrapped, keyVersion));
   }
 
+  /** Returns the native handle, for tests that call {@link MqsealNative} directly. */
+  NativeHandle handleForTests() {
+    return handle;
+  }
+
   /** Makes the native library panic inside a native method, for tests of the panic boundary. */
   static void debugForcePanic() {
     MqsealNative.debugForcePanic();
