@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard};
 use std::thread;
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
@@ -53,6 +53,7 @@ fn hsm() -> &'static Hsm {
                 "SOFTHSM2_CONF",
                 "MQSEAL_PKCS11_MODULE",
                 "MQSEAL_PKCS11_TOKEN",
+                "MQSEAL_PKCS11_PIN",
                 "MQSEAL_PKCS11_PIN_FILE",
                 "MQSEAL_PKCS11_PIN_TOKEN",
                 "MQSEAL_PKCS11_PIN_TOKEN_PIN_FILE",
@@ -88,7 +89,10 @@ fn hsm() -> &'static Hsm {
             // SAFETY: this runs once, inside the OnceLock, before any test loads the
             // module; SoftHSM2 reads SOFTHSM2_CONF when it initializes, and no other
             // thread of this test binary reads the environment through C meanwhile.
-            unsafe { std::env::set_var("SOFTHSM2_CONF", &vars["SOFTHSM2_CONF"]) };
+            unsafe {
+                std::env::set_var("SOFTHSM2_CONF", &vars["SOFTHSM2_CONF"]);
+                std::env::set_var("MQSEAL_PKCS11_PIN", &vars["MQSEAL_PKCS11_PIN"]);
+            }
         }
         let scratch = PathBuf::from(&vars["SOFTHSM2_CONF"])
             .parent()
@@ -104,6 +108,14 @@ fn hsm() -> &'static Hsm {
             scratch,
         }
     })
+}
+
+/// Serializes the creation and deletion of token objects. In these tests, SoftHSM2
+/// 2.6.1 failed C_GenerateKey with CKR_GENERAL_ERROR about once in ten runs while other
+/// threads wrote to the same token.
+fn token_write() -> MutexGuard<'static, ()> {
+    static TOKEN_WRITES: Mutex<()> = Mutex::new(());
+    TOKEN_WRITES.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Serializes the test that logs the whole process out against the others.
@@ -128,6 +140,7 @@ fn provider() -> Arc<Pkcs11Provider> {
 /// Creates version 1 of a KEK with a label unique to this process and `name`.
 fn new_kek(p: &Pkcs11Provider, name: &str) -> String {
     let key_id = format!("pkcs11:{name}-{}", std::process::id());
+    let _w = token_write();
     assert_eq!(p.generate_key(&key_id).expect("generate KEK"), 1);
     key_id
 }
@@ -157,7 +170,7 @@ fn decrypt(c: &Cipher, envelope: &[u8]) -> mqseal_core::Result<mqseal_core::Decr
     c.decrypt(envelope, Some(&common::topic("orders")))
 }
 
-/// A logged-in session of this test's own on the token, for inspecting objects.
+/// Opens a logged-in session of the test's own on the token, for inspecting objects.
 fn inspector(token: &str, pin_file: &Path) -> Session {
     let ctx = Pkcs11::new(&hsm().module).expect("load module");
     match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
@@ -177,6 +190,23 @@ fn inspector(token: &str, pin_file: &Path) -> Session {
         Err(e) => panic!("C_Login: {e}"),
     }
     session
+}
+
+/// Returns the attributes of version 1 of a sensitive, non-extractable AES KEK, without
+/// its value or length.
+fn version_1_kek(label: &[u8]) -> Vec<Attribute> {
+    vec![
+        Attribute::Class(ObjectClass::SECRET_KEY),
+        Attribute::KeyType(KeyType::AES),
+        Attribute::Token(true),
+        Attribute::Private(true),
+        Attribute::Sensitive(true),
+        Attribute::Extractable(false),
+        Attribute::Wrap(true),
+        Attribute::Unwrap(true),
+        Attribute::Label(label.to_vec()),
+        Attribute::Id(vec![0, 0, 0, 1]),
+    ]
 }
 
 fn write_private(path: &Path, text: &str, mode: u32) {
@@ -224,20 +254,18 @@ fn round_trip_through_a_cipher_configured_by_text() {
     assert_eq!(out.info.key_id, key_id);
     assert_eq!(out.info.key_version, 1);
 
-    // The PIN can come from an environment variable too: the one softhsm.sh exports,
-    // or one this test sets from the PIN file when it made the store itself.
+    // The PIN can come from an environment variable too: MQSEAL_PKCS11_PIN, which
+    // `softhsm.sh env` exports and hsm() sets when it made the store itself.
     let env_text = text.replace(
         &format!("pkcs11.pin_file = {}", h.pin_file.display()),
         "pkcs11.pin_env = MQSEAL_PKCS11_PIN",
     );
     assert_ne!(env_text, text);
-    if std::env::var_os("MQSEAL_PKCS11_PIN").is_some() {
-        let from_env = Settings::parse(&env_text)
-            .expect("config parses")
-            .build(None)
-            .expect("cipher with the PIN from the environment");
-        assert_eq!(decrypt(&from_env, &envelope).expect("decrypt").body, body);
-    }
+    let from_env = Settings::parse(&env_text)
+        .expect("config parses")
+        .build(None)
+        .expect("cipher with the PIN from the environment");
+    assert_eq!(decrypt(&from_env, &envelope).expect("decrypt").body, body);
     let unset = env_text.replace("MQSEAL_PKCS11_PIN", "MQSEAL_TEST_PIN_THAT_IS_NOT_SET");
     let e = Settings::parse(&unset)
         .expect("config parses")
@@ -338,20 +366,12 @@ fn token_wraps_with_rfc3394_like_the_keyring() {
     // Import the clearly named test-vector KEK of tests/common.rs as a sensitive,
     // non-extractable version 1.
     let s = inspector(&h.token, &h.pin_file);
-    s.create_object(&[
-        Attribute::Class(ObjectClass::SECRET_KEY),
-        Attribute::KeyType(KeyType::AES),
-        Attribute::Token(true),
-        Attribute::Private(true),
-        Attribute::Sensitive(true),
-        Attribute::Extractable(false),
-        Attribute::Wrap(true),
-        Attribute::Unwrap(true),
-        Attribute::Label(label.as_bytes().to_vec()),
-        Attribute::Id(vec![0, 0, 0, 1]),
-        Attribute::Value(common::test_kek().to_vec()),
-    ])
-    .expect("import the test-vector KEK");
+    let w = token_write();
+    let mut template = version_1_kek(label.as_bytes());
+    template.push(Attribute::Value(common::test_kek().to_vec()));
+    s.create_object(&template)
+        .expect("import the test-vector KEK");
+    drop(w);
     let p = provider();
     let key_id = format!("pkcs11:{label}");
     let dek = DataKey::from_slice(&common::test_dek()).expect("32 bytes");
@@ -373,7 +393,9 @@ fn rotation_adds_a_version_and_old_envelopes_still_decrypt() {
 
     // Another process (here: another provider) adds version 2.
     let operator = provider();
+    let w = token_write();
     assert_eq!(operator.rotate_key(&key_id).expect("rotate"), 2);
+    drop(w);
     assert_eq!(p.primary_version(&key_id).expect("primary"), Some(2));
     assert_eq!(p.versions(&key_id).expect("versions"), vec![1, 2]);
     let listed = p.list().expect("list");
@@ -598,4 +620,45 @@ fn provider_logs_in_again_after_a_logout() {
     s.logout().expect("C_Logout");
     let again = p.wrap(&key_id, &dek).expect("wrap after logout");
     assert_eq!(again.ciphertext, wrapped.ciphertext);
+}
+
+#[test]
+fn deleted_kek_is_not_used_through_a_stale_handle() {
+    let _g = shared();
+    let h = hsm();
+    let p = provider();
+    let key_id = new_kek(&p, "deleted");
+    let label = key_id.trim_start_matches("pkcs11:").as_bytes().to_vec();
+    let dek = DataKey::generate().expect("random");
+    let wrapped = p.wrap(&key_id, &dek).expect("wrap");
+    // The unwrap caches the object handle of version 1.
+    assert_eq!(
+        p.unwrap(&wrapped).expect("unwrap").as_bytes(),
+        dek.as_bytes()
+    );
+
+    let s = inspector(&h.token, &h.pin_file);
+    let template = [
+        Attribute::Class(ObjectClass::SECRET_KEY),
+        Attribute::Label(label.clone()),
+    ];
+    let w = token_write();
+    for object in s.find_objects(&template).expect("find the KEK") {
+        s.destroy_object(object).expect("delete the KEK");
+    }
+    drop(w);
+    let e = p.unwrap(&wrapped).expect_err("deleted KEK");
+    assert_eq!(e.code(), ErrorCode::KeyNotFound, "{e}");
+
+    // A different key under the same label and version must not unwrap the old key.
+    let w = token_write();
+    let mut template = version_1_kek(&label);
+    template.push(Attribute::ValueLen(32.into()));
+    s.generate_key(&Mechanism::AesKeyGen, &template)
+        .expect("replacement KEK");
+    drop(w);
+    let e = p.unwrap(&wrapped).expect_err("replaced KEK");
+    assert_eq!(e.code(), ErrorCode::AuthenticationFailed, "{e}");
+    let again = p.wrap(&key_id, &dek).expect("wrap under the replacement");
+    assert_eq!(p.unwrap(&again).expect("unwrap").as_bytes(), dek.as_bytes());
 }

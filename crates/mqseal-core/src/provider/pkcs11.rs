@@ -58,6 +58,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, RwLock};
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Function, Pkcs11};
@@ -263,6 +264,9 @@ pub struct Pkcs11Provider {
     idle: Mutex<Vec<Session>>,
     /// Object handles per label and version, filled by lookups.
     handles: RwLock<HashMap<String, BTreeMap<u32, ObjectHandle>>>,
+    /// Set once `open` found the token: a token missing later is unavailable, not a
+    /// configuration error.
+    opened: AtomicBool,
 }
 
 impl fmt::Debug for Pkcs11Provider {
@@ -288,9 +292,11 @@ impl Pkcs11Provider {
             slot: Mutex::new(None),
             idle: Mutex::new(Vec::new()),
             handles: RwLock::new(HashMap::new()),
+            opened: AtomicBool::new(false),
         };
         let session = provider.open_session(false)?;
         provider.put_back(session);
+        provider.opened.store(true, Ordering::Relaxed);
         Ok(provider)
     }
 
@@ -477,6 +483,16 @@ impl Pkcs11Provider {
                 *cached = Some(*slot);
                 Ok(*slot)
             }
+            [] if self.opened.load(Ordering::Relaxed) => Err(Error::new(
+                ErrorCode::ProviderUnavailable,
+                format!(
+                    "token {:?} is no longer present in {} (tokens present: {:?}); reconnect \
+                     the token",
+                    self.token_label,
+                    self.module.display(),
+                    labels
+                ),
+            )),
             [] => Err(Error::config(format!(
                 "no initialized token labelled {:?} is present in {} (tokens present: {:?}); \
                  check pkcs11.token_label, or initialize the token",
@@ -632,14 +648,17 @@ impl Pkcs11Provider {
         Ok(versions)
     }
 
-    /// Returns the handle of one version, from the cache or by a fresh lookup.
+    /// Returns the handle of one version, from the cache or by a fresh lookup. A cached
+    /// handle is used only while its object still carries the label and version.
     fn version_handle(&self, s: &Session, key_id: &str, version: u32) -> OpResult<ObjectHandle> {
         let label = checked_label(key_id)?;
-        if let Some(h) = self
+        let cached = self
             .handles
             .read()
             .ok()
-            .and_then(|h| h.get(label).and_then(|v| v.get(&version)).copied())
+            .and_then(|h| h.get(label).and_then(|v| v.get(&version)).copied());
+        if let Some(h) = cached
+            && Self::is_version(s, h, label, version)
         {
             return Ok(h);
         }
@@ -659,6 +678,22 @@ impl Pkcs11Provider {
                 versions.keys().collect::<Vec<_>>()
             ),
         )))
+    }
+
+    /// Returns true when `handle` names an object with this label and version. Object
+    /// handles can go stale when a key is deleted or the token is re-inserted.
+    // NOTE: SoftHSM2 never hands a stale handle to a new object, so the tests reach only
+    // the CKR_*_HANDLE_INVALID path; this check guards tokens that reuse handles.
+    fn is_version(s: &Session, handle: ObjectHandle, label: &str, version: u32) -> bool {
+        let Ok(attrs) = s.get_attributes(handle, &[AttributeType::Label, AttributeType::Id]) else {
+            return false;
+        };
+        let label_matches = attrs.contains(&Attribute::Label(label.as_bytes().to_vec()));
+        let version_matches = attrs.iter().any(|a| match a {
+            Attribute::Id(id) => parse_version_id(id) == Some(version),
+            _ => false,
+        });
+        label_matches && version_matches
     }
 
     fn primary(&self, s: &Session, key_id: &str) -> OpResult<(u32, ObjectHandle)> {
