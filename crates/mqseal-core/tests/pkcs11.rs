@@ -110,9 +110,9 @@ fn hsm() -> &'static Hsm {
     })
 }
 
-/// Serializes the creation and deletion of token objects. In these tests, SoftHSM2
-/// 2.6.1 failed C_GenerateKey with CKR_GENERAL_ERROR about once in ten runs while other
-/// threads wrote to the same token.
+/// Serializes the tests' own writes of token objects. SoftHSM2 2.6.1 sometimes fails
+/// to store a token object with CKR_GENERAL_ERROR while other threads use the token;
+/// the provider retries its own writes, these direct calls do not.
 fn token_write() -> MutexGuard<'static, ()> {
     static TOKEN_WRITES: Mutex<()> = Mutex::new(());
     TOKEN_WRITES.lock().unwrap_or_else(|e| e.into_inner())
@@ -140,7 +140,6 @@ fn provider() -> Arc<Pkcs11Provider> {
 /// Creates version 1 of a KEK with a label unique to this process and `name`.
 fn new_kek(p: &Pkcs11Provider, name: &str) -> String {
     let key_id = format!("pkcs11:{name}-{}", std::process::id());
-    let _w = token_write();
     assert_eq!(p.generate_key(&key_id).expect("generate KEK"), 1);
     key_id
 }
@@ -393,9 +392,7 @@ fn rotation_adds_a_version_and_old_envelopes_still_decrypt() {
 
     // Another process (here: another provider) adds version 2.
     let operator = provider();
-    let w = token_write();
     assert_eq!(operator.rotate_key(&key_id).expect("rotate"), 2);
-    drop(w);
     assert_eq!(p.primary_version(&key_id).expect("primary"), Some(2));
     assert_eq!(p.versions(&key_id).expect("versions"), vec![1, 2]);
     let listed = p.list().expect("list");

@@ -399,38 +399,66 @@ impl Pkcs11Provider {
         label: &str,
         next: impl Fn(&BTreeMap<u32, ObjectHandle>) -> Result<u32>,
     ) -> Result<u32> {
-        // Token objects need a read-write session; it is not pooled.
-        let op = || -> OpResult<u32> {
-            let session = self.open_session(true)?;
-            let versions = self.find_versions(&session, label)?;
-            let version = next(&versions)?;
-            let template = [
-                Attribute::Class(ObjectClass::SECRET_KEY),
-                Attribute::KeyType(KeyType::AES),
-                Attribute::ValueLen(Ulong::try_from(KEY_LEN)?),
-                Attribute::Token(true),
-                Attribute::Private(true),
-                Attribute::Sensitive(true),
-                Attribute::Extractable(false),
-                Attribute::Wrap(true),
-                Attribute::Unwrap(true),
-                Attribute::Encrypt(false),
-                Attribute::Decrypt(false),
-                Attribute::Sign(false),
-                Attribute::Verify(false),
-                Attribute::Derive(false),
-                Attribute::Label(label.as_bytes().to_vec()),
-                Attribute::Id(version_id(version)),
-            ];
-            session.generate_key(&Mechanism::AesKeyGen, &template)?;
-            Ok(version)
+        // SoftHSM2 2.6.1 sometimes fails to store a new token object with
+        // CKR_GENERAL_ERROR while other threads use the token. A failed attempt is
+        // retried, and a retry first checks whether the version exists after all.
+        const ATTEMPTS: usize = 3;
+        let mut planned: Option<u32> = None;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.try_create_version(label, &next, &mut planned) {
+                Ok(version) => {
+                    self.forget_handles(label);
+                    return Ok(version);
+                }
+                Err(Fail::Final(e)) => return Err(e),
+                Err(Fail::Ck(CkError::Pkcs11(
+                    RvError::GeneralError | RvError::FunctionFailed,
+                    _,
+                ))) if attempt < ATTEMPTS => {}
+                Err(Fail::Ck(e)) => {
+                    return Err(self.map_error(&e, "creating a key version", key_id));
+                }
+            }
+        }
+    }
+
+    /// Generates the KEK object of the next version in a new read-write session (token
+    /// objects need one; it is not pooled). `planned` keeps the version across retries.
+    fn try_create_version(
+        &self,
+        label: &str,
+        next: &impl Fn(&BTreeMap<u32, ObjectHandle>) -> Result<u32>,
+        planned: &mut Option<u32>,
+    ) -> OpResult<u32> {
+        let session = self.open_session(true)?;
+        let versions = self.find_versions(&session, label)?;
+        let version = match *planned {
+            Some(v) if versions.contains_key(&v) => return Ok(v),
+            Some(v) => v,
+            None => next(&versions)?,
         };
-        let version = match op() {
-            Ok(v) => v,
-            Err(Fail::Final(e)) => return Err(e),
-            Err(Fail::Ck(e)) => return Err(self.map_error(&e, "creating a key version", key_id)),
-        };
-        self.forget_handles(label);
+        *planned = Some(version);
+        let template = [
+            Attribute::Class(ObjectClass::SECRET_KEY),
+            Attribute::KeyType(KeyType::AES),
+            Attribute::ValueLen(Ulong::try_from(KEY_LEN)?),
+            Attribute::Token(true),
+            Attribute::Private(true),
+            Attribute::Sensitive(true),
+            Attribute::Extractable(false),
+            Attribute::Wrap(true),
+            Attribute::Unwrap(true),
+            Attribute::Encrypt(false),
+            Attribute::Decrypt(false),
+            Attribute::Sign(false),
+            Attribute::Verify(false),
+            Attribute::Derive(false),
+            Attribute::Label(label.as_bytes().to_vec()),
+            Attribute::Id(version_id(version)),
+        ];
+        session.generate_key(&Mechanism::AesKeyGen, &template)?;
         Ok(version)
     }
 
