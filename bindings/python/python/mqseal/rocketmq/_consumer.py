@@ -71,7 +71,9 @@ class DecryptedMessage:
 
     def __getattr__(self, name: str):
         # Every other attribute (topic, tag, keys, message_id, receipt_handle, ...) is the
-        # original message's.
+        # original message's. Before __init__ has set it, "original" itself is missing.
+        if name == "original":
+            raise AttributeError(name)
         return getattr(self.original, name)
 
     def __repr__(self) -> str:
