@@ -29,7 +29,7 @@ use crate::settings::Keywords;
 /// consumer's key cache live in it. `close()` may run while other threads use it: calls
 /// already running finish with their own reference to the core cipher, later calls raise
 /// `HandleClosedError`.
-#[pyclass(module = "mqseal", name = "Cipher", frozen)]
+#[pyclass(module = "mqseal", name = "Cipher", frozen, weakref)]
 pub(crate) struct PyCipher {
     inner: RwLock<Option<Cipher>>,
     /// True when a key provider is Python code. Every core call then runs with the GIL
