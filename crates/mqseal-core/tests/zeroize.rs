@@ -581,8 +581,11 @@ fn debug_output_hides_keys_and_bodies() {
         }
         assert_hides(text, body, what);
     }
-    // Sealed properties are returned to the application, and `Debug` of the decrypted
-    // message shows them; the body it shows only by length.
+    // `Debug` shows the body by length and sealed properties by key only.
     assert!(shown[8].1.contains("body_len"));
+    assert!(shown[8].1.contains("secret"));
+    for (what, text) in &shown {
+        assert!(!text.contains("sealed property value"), "{what} shows a property value");
+    }
     std::fs::remove_dir_all(dir).expect("remove the test directory");
 }
