@@ -144,11 +144,11 @@ bench-python:
 # --- Fuzzing (fuzz/, cargo-fuzz on the nightly toolchain) -------------------------
 .PHONY: fuzz-smoke fuzz
 
-# Runs every fuzz target for FUZZ_SECONDS (default 60) seconds, one after another; fails
-# on any crash and writes the executions per target to build/fuzz/summary.txt.
+# Replays the reproducers in fuzz/regressions, then runs every fuzz target for
+# FUZZ_SECONDS (default 60) seconds, one after another; fails on any crash and writes the
+# executions per target to build/fuzz/summary.txt.
 fuzz-smoke:
 	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) scripts/fuzz.sh
-	cd fuzz && cargo +nightly test --release --test keyring_key_echo
 
 # The same run with FUZZ_SECONDS defaulting to 600 seconds per target.
 fuzz:

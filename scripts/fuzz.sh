@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every cargo-fuzz target of fuzz/ for a bounded time, one after another, and
 # writes the executions of each to build/fuzz/summary.txt. Fails when any target finds
-# a crash (the reproducer is kept in build/fuzz/artifacts/<target>/).
+# a crash (the reproducer is kept in build/fuzz/artifacts/<target>/), or when an input
+# of fuzz/regressions/<target>/ fails again.
 #
 # Environment:
 #   FUZZ_SECONDS    seconds per target (default 60)
@@ -34,6 +35,20 @@ fi
 
 mkdir -p "$out"
 fuzz build --fuzz-dir "$root/fuzz" --sanitizer "$sanitizer" --release --debug-assertions
+
+# Replay the reproducers of past findings (fuzz/regressions/<target>/) once each, with
+# the binaries just built; -runs=0 stops after the inputs given have run.
+regressions_failed=()
+for dir in "$root"/fuzz/regressions/*/; do
+    target=$(basename "$dir")
+    echo "fuzz: replaying the reproducers in fuzz/regressions/$target"
+    fuzz run --fuzz-dir "$root/fuzz" --sanitizer "$sanitizer" --release --debug-assertions "$target" \
+        "$dir" -- -runs=0 >"$out/regressions-$target.log" 2>&1 || regressions_failed+=("$target")
+done
+if [[ ${#regressions_failed[@]} -gt 0 ]]; then
+    echo "fuzz: a reproducer fails again for ${regressions_failed[*]}; see $out/regressions-*.log" >&2
+    exit 1
+fi
 
 summary="$out/summary.txt"
 {

@@ -13,6 +13,7 @@ use std::cell::Cell;
 use std::ffi::{CStr, CString, c_char, c_void};
 use std::io::Write;
 use std::mem::MaybeUninit;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::ptr;
 use std::sync::LazyLock;
@@ -738,8 +739,90 @@ fn inspect_ops(input: &mut Input<'_>, state: &mut State) {
     });
 }
 
+/// Returns a path in the directory of the keyring file, for files this harness writes.
+fn scratch_path(name: &str) -> CString {
+    let dir = std::path::Path::new(std::ffi::OsStr::from_bytes(KEYRING_PATH.as_bytes()))
+        .parent()
+        .expect("the keyring file has a directory");
+    CString::new(dir.join(name).into_os_string().into_encoded_bytes())
+        .expect("a temp path has no NUL")
+}
+
+/// Drives the functions that take file paths: keyring generation and rotation on a fresh
+/// file, and a cipher from a configuration file whose text comes from the input. Paths
+/// are NULL or files in the harness's own temporary directory.
+fn file_ops(input: &mut Input<'_>, state: &mut State) {
+    let flags = input.u8();
+    let name = input.c_string();
+    if flags & 1 == 0 {
+        let path = scratch_path("generated-keyring");
+        let _ = std::fs::remove_file(std::path::Path::new(std::ffi::OsStr::from_bytes(
+            path.as_bytes(),
+        )));
+        let path_ptr = if flags & 2 != 0 {
+            ptr::null()
+        } else {
+            path.as_ptr()
+        };
+        let name_ptr = if flags & 4 != 0 {
+            ptr::null()
+        } else {
+            name.as_ptr()
+        };
+        let mut version = 0u32;
+        let version_ptr: *mut u32 = if flags & 8 != 0 {
+            ptr::null_mut()
+        } else {
+            &mut version
+        };
+        // SAFETY: the strings are NULL or NUL-terminated; `version_ptr` NULL or writable.
+        check("mqseal_keyring_generate", unsafe {
+            mqseal_keyring_generate(path_ptr, name_ptr, version_ptr)
+        });
+        // SAFETY: as above.
+        check("mqseal_keyring_rotate", unsafe {
+            mqseal_keyring_rotate(path_ptr, name_ptr, version_ptr)
+        });
+    } else {
+        let path = scratch_path("config");
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(std::path::Path::new(std::ffi::OsStr::from_bytes(
+                path.as_bytes(),
+            )))
+            .expect("create the configuration file");
+        if flags & 2 != 0 {
+            file.write_all(b"keyring.path = ")
+                .and_then(|()| file.write_all(KEYRING_PATH.as_bytes()))
+                .and_then(|()| file.write_all(b"\n"))
+                .expect("write the configuration file");
+        }
+        file.write_all(name.as_bytes())
+            .expect("write the configuration file");
+        drop(file);
+        let path_ptr = if flags & 4 != 0 {
+            ptr::null()
+        } else {
+            path.as_ptr()
+        };
+        let provider = pick(input, &state.providers);
+        let mut cipher = ptr::null_mut();
+        // SAFETY: `path_ptr` is NULL or NUL-terminated, `provider` NULL or live.
+        let status = check("mqseal_cipher_new_from_file", unsafe {
+            mqseal_cipher_new_from_file(path_ptr, provider, &mut cipher)
+        });
+        if status == MQSEAL_OK {
+            state.ciphers.push(cipher);
+        }
+    }
+}
+
 fn misc_ops(input: &mut Input<'_>, state: &mut State) {
-    match input.u8() % 6 {
+    match input.u8() % 7 {
+        6 => file_ops(input, state),
         0 => {
             let cipher = state.cipher(input);
             // SAFETY: `cipher` is NULL or live.

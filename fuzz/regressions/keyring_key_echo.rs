@@ -5,7 +5,9 @@
 //! `cargo +nightly fuzz run keyring_parse fuzz/regressions/keyring_parse/<file>`.
 //!
 //! Run with `cargo test --manifest-path fuzz/Cargo.toml --test keyring_key_echo`.
-//! TODO: these tests fail until the keyring parser stops quoting such fields.
+//! `make fuzz-smoke` replays the raw inputs through the `keyring_parse` target instead,
+//! which needs no second build, and the unit test `parse_errors_never_echo_fields` of
+//! `crates/mqseal-core/src/provider/keyring.rs` checks the same three inputs.
 
 use mqseal_core::provider::KeyringFile;
 
