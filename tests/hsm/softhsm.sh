@@ -69,7 +69,8 @@ objectstore.backend = file
 log.level = ERROR
 slots.removable = false
 slots.mechanisms = ALL
-library.reset_on_fork = false
+# A forked child starts without the parent's state and must call C_Initialize.
+library.reset_on_fork = true
 CONF
     export SOFTHSM2_CONF=$dir/softhsm2.conf
     init_token "$TOKEN" user

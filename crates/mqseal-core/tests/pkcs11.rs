@@ -424,6 +424,7 @@ fn rotation_adds_a_version_and_old_envelopes_still_decrypt() {
 #[test]
 fn wrong_pin_is_denied_and_never_echoed() {
     // Only this test logs in to the PIN token, so a wrong PIN meets no existing login.
+    let _g = shared();
     let h = hsm();
     let wrong_pin = "0000-wrong-test-pin";
     let wrong = h.scratch.join("wrong.pin");
@@ -658,4 +659,53 @@ fn deleted_kek_is_not_used_through_a_stale_handle() {
     assert_eq!(e.code(), ErrorCode::AuthenticationFailed, "{e}");
     let again = p.wrap(&key_id, &dek).expect("wrap under the replacement");
     assert_eq!(p.unwrap(&again).expect("unwrap").as_bytes(), dek.as_bytes());
+}
+
+#[test]
+fn forked_child_opens_its_own_sessions() {
+    // No other test uses the module while this one forks.
+    let _g = LOGIN_LOCK.write().unwrap_or_else(|e| e.into_inner());
+    let p = provider();
+    let key_id = new_kek(&p, "fork");
+    let dek = DataKey::generate().expect("random");
+    let wrapped = p.wrap(&key_id, &dek).expect("wrap");
+
+    // SAFETY: the child only uses the provider, whose locks no other thread holds
+    // (the write lock above keeps the other tests out), and leaves with _exit.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let status = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let ok = p
+                .unwrap(&wrapped)
+                .is_ok_and(|k| k.as_bytes() == dek.as_bytes());
+            let rewrapped = p.wrap(&key_id, &dek).is_ok();
+            match (ok, rewrapped) {
+                (true, true) => 0,
+                (false, _) => 3,
+                (true, false) => 4,
+            }
+        }))
+        .unwrap_or(5);
+        // SAFETY: _exit ends the child without running the parent's exit handlers.
+        unsafe { libc::_exit(status) };
+    }
+    let mut status = 0;
+    // SAFETY: pid is this process's child, and status is a valid pointer.
+    let waited = unsafe { libc::waitpid(pid, &mut status, 0) };
+    assert_eq!(waited, pid);
+    assert!(
+        libc::WIFEXITED(status),
+        "child did not exit normally: {status}"
+    );
+    assert_eq!(
+        libc::WEXITSTATUS(status),
+        0,
+        "child: 3 = unwrap failed, 4 = wrap failed, 5 = panic"
+    );
+    // The parent's sessions survived the child.
+    assert_eq!(
+        p.unwrap(&wrapped).expect("unwrap in the parent").as_bytes(),
+        dek.as_bytes()
+    );
 }

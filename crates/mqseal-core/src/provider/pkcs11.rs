@@ -47,7 +47,9 @@
 //! for those logins and is never printed. After a token error (a closed or invalid
 //! session, a removed or failing device, a logout, an object handle that went stale)
 //! the provider drops every pooled session and cached handle, finds the token again by
-//! its label, and retries the call once. Errors map to mqseal's codes:
+//! its label, and retries the call once. In a forked child, the first call forgets
+//! the parent's sessions without closing them and calls `C_Initialize` again, as
+//! PKCS#11 requires. Errors map to mqseal's codes:
 //! device and session faults are `provider_unavailable` (retryable); a wrong, locked or
 //! expired PIN, a missing login and key attributes that forbid the operation are
 //! `provider_denied`; a label or version without an object is `key_not_found` or
@@ -58,7 +60,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, RwLock};
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Function, Pkcs11};
@@ -75,6 +77,7 @@ use super::keyring::read_owner_only_file;
 use crate::config::{PinSource, Pkcs11Settings};
 use crate::dek::{DataKey, WrappedKey};
 use crate::error::{Error, ErrorCode, Result, quote_short};
+use crate::fork;
 use crate::suite::KEY_LEN;
 
 /// The prefix of every key id this provider holds.
@@ -144,7 +147,8 @@ fn ckr_name(rv: RvError) -> String {
 /// because a second `C_Initialize` on the same library fails, and `C_Finalize` would
 /// close the sessions of every other provider on it.
 fn load_module(path: &Path) -> Result<Pkcs11> {
-    static MODULES: OnceLock<Mutex<HashMap<PathBuf, Pkcs11>>> = OnceLock::new();
+    // Each module with the fork generation that last initialized it.
+    static MODULES: OnceLock<Mutex<HashMap<PathBuf, (Pkcs11, u64)>>> = OnceLock::new();
     let canonical = path.canonicalize().map_err(|e| {
         Error::config(format!(
             "pkcs11.module = {} cannot be opened: {e}; give the path of the token's PKCS#11 \
@@ -156,7 +160,13 @@ fn load_module(path: &Path) -> Result<Pkcs11> {
         .get_or_init(Mutex::default)
         .lock()
         .map_err(|_| Error::internal("PKCS#11 module table lock poisoned"))?;
-    if let Some(ctx) = modules.get(&canonical) {
+    let generation = fork::generation();
+    if let Some((ctx, initialized_in)) = modules.get_mut(&canonical) {
+        if *initialized_in != generation {
+            // A forked child initializes the module again before using it.
+            initialize(ctx)?;
+            *initialized_in = generation;
+        }
         return Ok(ctx.clone());
     }
     let ctx = Pkcs11::new(&canonical).map_err(|e| {
@@ -166,7 +176,7 @@ fn load_module(path: &Path) -> Result<Pkcs11> {
         ))
     })?;
     initialize(&ctx)?;
-    modules.insert(canonical, ctx.clone());
+    modules.insert(canonical, (ctx.clone(), generation));
     Ok(ctx)
 }
 
@@ -267,6 +277,8 @@ pub struct Pkcs11Provider {
     /// Set once `open` found the token: a token missing later is unavailable, not a
     /// configuration error.
     opened: AtomicBool,
+    /// Fork generation (`crate::fork`) of the process that opened the pooled sessions.
+    fork_generation: AtomicU64,
 }
 
 impl fmt::Debug for Pkcs11Provider {
@@ -282,6 +294,7 @@ impl Pkcs11Provider {
     /// Loads the module, finds the token by its label and logs in once, so that a wrong
     /// PIN or label fails here rather than on the first message.
     pub fn open(settings: &Pkcs11Settings) -> Result<Pkcs11Provider> {
+        fork::install();
         let pin = read_pin(&settings.pin)?;
         let ctx = load_module(&settings.module)?;
         let provider = Pkcs11Provider {
@@ -293,6 +306,7 @@ impl Pkcs11Provider {
             idle: Mutex::new(Vec::new()),
             handles: RwLock::new(HashMap::new()),
             opened: AtomicBool::new(false),
+            fork_generation: AtomicU64::new(fork::generation()),
         };
         let session = provider.open_session(false)?;
         provider.put_back(session);
@@ -556,14 +570,37 @@ impl Pkcs11Provider {
         }
     }
 
-    // TODO: a forked child reuses the parent's pooled sessions. PKCS#11 requires the
-    // child to call C_Initialize and open its own sessions, which matters for modules
-    // that talk to a remote HSM. SoftHSM2 tolerates the reuse, so no test covers it.
     fn take_session(&self) -> Result<Session> {
+        let generation = fork::generation();
+        if self.fork_generation.load(Ordering::Acquire) != generation {
+            self.start_after_fork(generation)?;
+        }
         if let Some(s) = self.lock_idle()?.pop() {
             return Ok(s);
         }
         self.open_session(false)
+    }
+
+    /// Makes a forked child start afresh, as PKCS#11 requires: the parent's sessions are
+    /// forgotten without `C_CloseSession` (which could close them for the parent, with a
+    /// module that talks to a remote HSM), and the module is initialized again.
+    // NOTE: with SoftHSM2 a child also recovers without this, through the reconnect
+    // after CKR_CRYPTOKI_NOT_INITIALIZED, so the fork test cannot tell the two apart.
+    fn start_after_fork(&self, generation: u64) -> Result<()> {
+        let mut idle = self.lock_idle()?;
+        if self.fork_generation.load(Ordering::Acquire) == generation {
+            return Ok(());
+        }
+        for session in idle.drain(..) {
+            std::mem::forget(session);
+        }
+        if let Ok(mut h) = self.handles.write() {
+            h.clear();
+        }
+        self.forget_slot();
+        initialize(&self.ctx)?;
+        self.fork_generation.store(generation, Ordering::Release);
+        Ok(())
     }
 
     fn put_back(&self, session: Session) {
