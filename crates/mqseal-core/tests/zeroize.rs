@@ -585,7 +585,10 @@ fn debug_output_hides_keys_and_bodies() {
     assert!(shown[8].1.contains("body_len"));
     assert!(shown[8].1.contains("secret"));
     for (what, text) in &shown {
-        assert!(!text.contains("sealed property value"), "{what} shows a property value");
+        assert!(
+            !text.contains("sealed property value"),
+            "{what} shows a property value"
+        );
     }
     std::fs::remove_dir_all(dir).expect("remove the test directory");
 }
