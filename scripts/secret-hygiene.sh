@@ -5,15 +5,18 @@
 # KEK into a keyring file. Then runs the CLI and the C examples on it, both on success
 # and on failing inputs: wrong key, wrong context, tampered and truncated envelopes,
 # plaintext given as an envelope, keyring files with the KEK in a wrong column, and a
-# group-readable keyring. Every stdout and stderr is captured and searched for both
-# sentinels in raw, hex (both cases) and base64 (standard and URL-safe) form, and any
-# match fails the run. Decrypted bodies, the keyring and the body file go to a separate
-# directory that is not searched.
+# group-readable keyring. Then runs the broker demo (scripts/demo.sh: RocketMQ on free
+# ports, the Java binding) on the same KEK. Every stdout and stderr, and the broker and
+# client logs of the demo, are searched for both sentinels in raw, hex (both cases) and
+# base64 (standard and URL-safe) form, and any match fails the run. Decrypted bodies,
+# the keyring, the body file and the broker's store go to places that are not searched
+# (the demo scans its store for its own plaintext itself).
 #
-# TODO: the Java and Python test suites and the broker demo (scripts/demo.sh) draw
-# their own keys and accept no external keyring, so they are not run here.
+# TODO: the Java and Python test suites draw their own keys and accept no external
+# keyring, so they are not run here.
 #
 # Usage: scripts/secret-hygiene.sh   (builds mqseal-cli and mqseal-ffi in release mode)
+# Environment: MQSEAL_HYGIENE_BROKER=0 skips the broker demo (about two minutes).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -134,9 +137,20 @@ run fail c-consumer-wrong-key "$examples/consumer" "$data/example-other-keyring"
 run fail c-consumer-wrong-topic "$examples/consumer" "$data/example-keyring" payments \
     "$data/frames" 20
 
-# --- search every captured file -------------------------------------------------------
+# --- the broker demo over the sentinel KEK ---------------------------------------------
+demo_state="$state/demo"
+mkdir -p "$demo_state"
+if [[ "${MQSEAL_HYGIENE_BROKER:-1}" == 1 ]]; then
+    sed 's/ hygiene / demo /' "$keyring" >"$data/demo-keyring"
+    chmod 600 "$data/demo-keyring"
+    # demo.sh keeps its RocketMQ state (logs and store) under TMPDIR when asked to.
+    run ok broker-demo env TMPDIR="$demo_state" MQSEAL_KEEP_RMQ_DIR=1 "$root/scripts/demo.sh" \
+        --keyring "$data/demo-keyring" --messages 200 --rounds 1 --compare-messages 200
+fi
+
+# --- search every captured file and log -----------------------------------------------
 search_status=0
-python3 - "$captured" <<'EOF' || search_status=$?
+python3 - "$captured" "$demo_state" <<'EOF' || search_status=$?
 import base64
 import os
 import pathlib
@@ -162,13 +176,20 @@ def forms(secret):
 
 
 found = []
-files = sorted(p for p in pathlib.Path(sys.argv[1]).rglob("*") if p.is_file())
+# The broker's store holds only envelopes and the demo's own bodies, in files of up to
+# 1 GiB, so it is skipped.
+files = sorted(
+    p
+    for root in sys.argv[1:]
+    for p in pathlib.Path(root).rglob("*")
+    if p.is_file() and "store" not in p.relative_to(root).parts
+)
 for path in files:
     content = path.read_bytes()
     for label, secret in (("KEK", kek), ("plaintext", plaintext)):
         for name, needle in forms(secret):
             if needle in content:
-                found.append(f"{path.name}: the sentinel {label} in {name} form")
+                found.append(f"{path}: the sentinel {label} in {name} form")
 for line in found:
     print(f"secret-hygiene: {line}", file=sys.stderr)
 print(f"secret-hygiene: searched {len(files)} captured files")

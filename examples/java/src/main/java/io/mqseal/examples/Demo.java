@@ -18,7 +18,8 @@ import java.util.stream.Stream;
  * run without encryption. Exits 1 when a count does not match or plaintext was found, and 2 on bad
  * arguments.
  *
- * <p>The keyring is generated at start in a temporary directory and deleted at exit.
+ * <p>The keyring is generated at start in a temporary directory and deleted at exit, unless
+ * --keyring names an existing one.
  */
 public final class Demo {
   private static final String KEY_NAME = "demo";
@@ -50,7 +51,8 @@ public final class Demo {
     DemoRun.Result demo;
     List<DemoRun.Result> encryptedRounds = new ArrayList<>();
     List<DemoRun.Result> plainRounds = new ArrayList<>();
-    try (MqsealCipher cipher = newCipher(keyDir.resolve("keyring"))) {
+    Path keyring = options.keyring != null ? options.keyring : keyDir.resolve("keyring");
+    try (MqsealCipher cipher = options.keyring != null ? openCipher(keyring) : newCipher(keyring)) {
       demo =
           new DemoRun(
                   options,
@@ -139,6 +141,10 @@ public final class Demo {
 
   private static MqsealCipher newCipher(Path keyring) {
     MqsealKeyring.generate(keyring, KEY_NAME);
+    return openCipher(keyring);
+  }
+
+  private static MqsealCipher openCipher(Path keyring) {
     return MqsealCipher.builder().keyringPath(keyring).keyIds(KEY_NAME).build();
   }
 

@@ -22,7 +22,9 @@ final class DemoOptions {
           "  --compare-plain        also measure throughput with and without encryption",
           "  --rounds N             rounds of that comparison, each mode once per round (default"
               + " 3)",
-          "  --timeout-seconds N    how long to wait for the consumer per run (default 120)");
+          "  --timeout-seconds N    how long to wait for the consumer per run (default 120)",
+          "  --keyring PATH         existing keyring file with key 'demo' (default: a new keyring",
+          "                         in a temporary directory, deleted at exit)");
 
   String namesrv;
   Path storeDir;
@@ -35,6 +37,7 @@ final class DemoOptions {
   int rounds = 3;
   int compareMessages = 10_000;
   int timeoutSeconds = 120;
+  Path keyring;
 
   /** Parses {@code args}; throws IllegalArgumentException with a message naming the bad option. */
   static DemoOptions parse(String[] args) {
@@ -53,6 +56,7 @@ final class DemoOptions {
         case "--rounds" -> options.rounds = number(args, ++i, option, 1);
         case "--compare-messages" -> options.compareMessages = number(args, ++i, option, 1);
         case "--timeout-seconds" -> options.timeoutSeconds = number(args, ++i, option, 1);
+        case "--keyring" -> options.keyring = Path.of(value(args, ++i, option));
         default -> throw new IllegalArgumentException("unknown option '" + option + "'");
       }
     }
