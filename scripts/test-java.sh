@@ -3,9 +3,9 @@
 #
 # Builds and installs mqseal-java (make java-lib), then starts RocketMQ 5.3.3 with
 # tests/rocketmq/rmq.sh in a temporary state directory on free ports. Runs the JUnit suite
-# of bindings/java/mqseal-rocketmq and installs that module when it passes. RocketMQ is
-# stopped on every exit, failed or not. The state directory (store and broker logs) is
-# deleted after a pass and kept after a failure.
+# of bindings/java/mqseal-rocketmq (with mqseal-rocketmq-common) and installs both when it
+# passes. RocketMQ is stopped on every exit, failed or not. The state directory (store and
+# broker logs) is deleted after a pass and kept after a failure.
 #
 # Usage: scripts/test-java.sh [extra Maven arguments, e.g. -Dtest=DeadLetterTest]
 # Environment: MVN (Maven command), MQSEAL_RMQ_NAMESRV_PORT and MQSEAL_RMQ_BROKER_PORT
@@ -40,5 +40,5 @@ choose_ports test-java
 eval "$("$rmq" env)"
 export MQSEAL_RMQ_NAMESRV="$MQSEAL_RMQ_NAMESRV_ADDR"
 
-"$mvn" -B -f "$root/bindings/java/pom.xml" -pl mqseal-rocketmq install "$@"
+"$mvn" -B -f "$root/bindings/java/pom.xml" -pl mqseal-rocketmq-common,mqseal-rocketmq install "$@"
 passed=1

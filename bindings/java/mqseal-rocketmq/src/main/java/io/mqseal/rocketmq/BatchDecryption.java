@@ -1,6 +1,7 @@
 package io.mqseal.rocketmq;
 
 import io.mqseal.MqsealException;
+import io.mqseal.rocketmq.common.LogLimiter;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.rocketmq.common.message.MessageExt;

@@ -2,6 +2,8 @@ package io.mqseal.rocketmq;
 
 import io.mqseal.MqsealException;
 import io.mqseal.MqsealProperties;
+import io.mqseal.rocketmq.common.LogLimiter;
+import io.mqseal.rocketmq.common.PropertyValues;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;

@@ -1,10 +1,10 @@
 package io.mqseal.rocketmq;
 
 import io.mqseal.Decrypted;
-import io.mqseal.EnvelopeInfo;
 import io.mqseal.MqsealCipher;
 import io.mqseal.MqsealException;
 import io.mqseal.MqsealProperties;
+import io.mqseal.rocketmq.common.EnvelopeMetadata;
 import java.util.Map;
 import org.apache.rocketmq.common.message.MessageExt;
 
@@ -44,27 +44,12 @@ final class MessageDecryptor {
    * never contains body bytes or key material.
    */
   static String describe(MessageExt message) {
-    String keyId = "unknown";
-    String keyVersion = "unknown";
-    byte[] body = message.getBody();
-    if (body != null && MqsealCipher.looksEncrypted(body)) {
-      try {
-        EnvelopeInfo info = MqsealCipher.inspect(body);
-        keyId = PropertyValues.joinTextSafe(info.keyIds());
-        keyVersion = PropertyValues.joinTextSafe(info.keyVersions());
-      } catch (MqsealException e) {
-        keyId = "unreadable (" + e.codeName() + ")";
-        keyVersion = "unreadable";
-      }
-    }
     return "message "
         + message.getMsgId()
         + " on topic "
         + message.getTopic()
-        + " (key "
-        + keyId
-        + " version "
-        + keyVersion
+        + " ("
+        + EnvelopeMetadata.describeKey(message.getBody())
         + ")";
   }
 

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mqseal.rocketmq.common.LogLimiter;
+import io.mqseal.rocketmq.common.PropertyValues;
 import java.util.List;
 import java.util.Map;
 import org.apache.rocketmq.common.message.Message;

@@ -1,4 +1,4 @@
-package io.mqseal.rocketmq;
+package io.mqseal.rocketmq.common;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -11,12 +11,13 @@ import java.util.stream.Collectors;
  * control characters, so values are limited to printable characters: every control character, and
  * {@code %} itself, is percent-encoded as UTF-8 bytes.
  */
-final class PropertyValues {
+public final class PropertyValues {
   private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
   private PropertyValues() {}
 
-  static String textSafe(String value) {
+  /** Returns {@code value} with every control character and {@code %} percent-encoded. */
+  public static String textSafe(String value) {
     if (value.chars().noneMatch(PropertyValues::needsEncoding)) {
       return value;
     }
@@ -35,7 +36,7 @@ final class PropertyValues {
   }
 
   /** Joins values with commas after making each one text-safe. */
-  static String joinTextSafe(List<?> values) {
+  public static String joinTextSafe(List<?> values) {
     return values.stream()
         .map(String::valueOf)
         .map(PropertyValues::textSafe)

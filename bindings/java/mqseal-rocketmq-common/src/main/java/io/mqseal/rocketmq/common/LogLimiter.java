@@ -1,11 +1,11 @@
-package io.mqseal.rocketmq;
+package io.mqseal.rocketmq.common;
 
 /**
  * Lets at most {@code burst} log lines through per interval and counts the ones it holds back, so
  * that an outage of the key provider or a topic full of undecryptable messages does not flood the
  * log with one line per message.
  */
-final class LogLimiter {
+public final class LogLimiter {
   private final long intervalNanos;
   private final int burst;
   private boolean started;
@@ -13,7 +13,7 @@ final class LogLimiter {
   private int used;
   private long suppressed;
 
-  LogLimiter(long intervalMillis, int burst) {
+  public LogLimiter(long intervalMillis, int burst) {
     this.intervalNanos = intervalMillis * 1_000_000L;
     this.burst = burst;
   }
@@ -22,7 +22,7 @@ final class LogLimiter {
    * Returns -1 when this event must not be logged, otherwise the number of events held back since
    * the last one that was logged.
    */
-  synchronized long tryAcquire() {
+  public synchronized long tryAcquire() {
     long now = System.nanoTime();
     if (!started || now - windowStart >= intervalNanos) {
       started = true;
