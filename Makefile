@@ -103,6 +103,14 @@ bench-java: java-lib
 test-java:
 	scripts/test-java.sh
 
+.PHONY: test-java-grpc
+
+# Builds mqseal-java, mqseal-rocketmq-common and mqseal-rocketmq5, starts a local RocketMQ
+# NameServer and Proxy in local mode (rmq.sh start --proxy), runs the mqseal-rocketmq5 tests
+# against its gRPC endpoint and stops it, also when a test fails.
+test-java-grpc:
+	scripts/test-java-grpc.sh
+
 # Builds everything, starts a local RocketMQ, sends and decrypts encrypted messages,
 # scans the broker's disk and logs for plaintext, compares throughput, stops RocketMQ.
 demo:
@@ -163,7 +171,7 @@ secret-hygiene:
 	scripts/secret-hygiene.sh
 
 # --- Everything -----------------------------------------------------------------
-test: test-rust check-header test-c test-pkcs11 test-java-lib test-python test-java test-python-rocketmq secret-hygiene
+test: test-rust check-header test-c test-pkcs11 test-java-lib test-python test-java test-java-grpc test-python-rocketmq secret-hygiene
 
 bench:
 	$(CARGO) bench -p mqseal-core --features rustcrypto --bench envelope
