@@ -98,7 +98,8 @@ class DeadLetterTest {
         assertArrayEquals(validBody, inbox.first(valid).body());
         awaitAttempts(attempts, stored.keySet());
 
-        Map<String, MessageView> dead = readDeadLetters(stored.keySet());
+        Map<String, MessageView> dead =
+            readDeadLetters(TestNames.DEAD_LETTER_GROUP, TestNames.DEAD_LETTER_READER, stored.keySet());
         for (Map.Entry<String, byte[]> entry : stored.entrySet()) {
           String key = entry.getKey();
           assertArrayEquals(
@@ -116,7 +117,9 @@ class DeadLetterTest {
             MqsealCipher.builder().keyringPath(otherKeyring).keyIds("archive").build();
         DecryptingSimpleConsumer reader =
             DecryptingSimpleConsumer.builder(
-                    deadLetterConsumer(TestNames.group("redrive_" + run)), otherCipher)
+                    deadLetterConsumer(
+                        TestNames.DEAD_LETTER_GROUP, TestNames.group("redrive_" + run)),
+                    otherCipher)
                 .logicalTopic(
                     TestNames.deadLetterTopic(TestNames.DEAD_LETTER_GROUP), TestNames.DEAD_LETTER)
                 .build()) {
@@ -134,6 +137,57 @@ class DeadLetterTest {
     }
   }
 
+  @Test
+  void withoutForwardProxyDeadLettersAfterMaxAttempts() throws Exception {
+    Path keyring = TestClients.newKeyring(dir);
+    String key = "late-" + TestClients.randomHex(4);
+    Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
+    Inbox inbox = new Inbox();
+    byte[] envelope;
+    try (MqsealCipher cipher = TestClients.cipher(keyring);
+        Producer producer = TestClients.producer(TestNames.DEAD_LETTER_LATE)) {
+      DecryptingMessageListener decrypting =
+          DecryptingMessageListener.builder(cipher, inbox).deadLetterImmediately(false).build();
+      MessageListener counting =
+          view -> {
+            attempts
+                .computeIfAbsent(view.getKeys().iterator().next(), k -> new AtomicInteger())
+                .incrementAndGet();
+            return decrypting.consume(view);
+          };
+      try (PushConsumer consumer =
+          TestClients.pushConsumer(TestNames.DEAD_LETTER_LATE_GROUP, TestNames.DEAD_LETTER_LATE)
+              .setMessageListener(counting)
+              .build()) {
+        decrypting.attach(consumer);
+        Message encrypted =
+            EncryptingProducer.builder(producer, cipher)
+                .build()
+                .encrypt(
+                    TestClients.PROVIDER
+                        .newMessageBuilder()
+                        .setTopic(TestNames.DEAD_LETTER_LATE)
+                        .setKeys(key)
+                        .setBody(TestClients.body(400))
+                        .build());
+        envelope = TestClients.bytes(encrypted.getBody());
+        envelope[envelope.length / 2] ^= 0x01;
+        producer.send(copyWithBody(encrypted, envelope));
+
+        Map<String, MessageView> dead =
+            readDeadLetters(
+                TestNames.DEAD_LETTER_LATE_GROUP,
+                TestNames.group("latereader_" + TestClients.randomHex(2)),
+                List.of(key));
+        assertArrayEquals(envelope, TestClients.bytes(dead.get(key).getBody()));
+      }
+    }
+    // The proxy dead-letters a message once it has used the group's maximum delivery attempts,
+    // retryMaxTimes + 1 (RocketMQ 5.3.3 PopMessageResultFilterImpl).
+    assertEquals(TestNames.DEAD_LETTER_RETRY_MAX + 1, attempts.get(key).get());
+    assertTrue(inbox.get(key).isEmpty(), "handed to the application");
+  }
+
   private static void awaitAttempts(Map<String, AtomicInteger> attempts, Iterable<String> keys)
       throws InterruptedException {
     long deadline = System.nanoTime() + WAIT.toNanos();
@@ -146,9 +200,10 @@ class DeadLetterTest {
   }
 
   /** Reads the group's dead-letter queue with a plain simple consumer until every key is there. */
-  private static Map<String, MessageView> readDeadLetters(Iterable<String> keys) throws Exception {
+  private static Map<String, MessageView> readDeadLetters(
+      String deadGroup, String readerGroup, Iterable<String> keys) throws Exception {
     Map<String, MessageView> found = new HashMap<>();
-    try (SimpleConsumer reader = deadLetterConsumer(TestNames.DEAD_LETTER_READER)) {
+    try (SimpleConsumer reader = deadLetterConsumer(deadGroup, readerGroup)) {
       long deadline = System.nanoTime() + WAIT.toNanos();
       while (System.nanoTime() < deadline && !containsAll(found, keys)) {
         for (MessageView view : reader.receive(16, Duration.ofSeconds(30))) {
@@ -174,15 +229,16 @@ class DeadLetterTest {
   }
 
   /**
-   * Subscribes to the dead-letter topic of the dead-letter group, retrying while the broker has not
-   * yet published the topic's route.
+   * Subscribes {@code readerGroup} to the dead-letter topic of {@code deadGroup}, retrying while the
+   * broker has not yet published the topic's route.
    */
-  private static SimpleConsumer deadLetterConsumer(String group) throws Exception {
-    String topic = TestNames.deadLetterTopic(TestNames.DEAD_LETTER_GROUP);
+  private static SimpleConsumer deadLetterConsumer(String deadGroup, String readerGroup)
+      throws Exception {
+    String topic = TestNames.deadLetterTopic(deadGroup);
     long deadline = System.nanoTime() + WAIT.toNanos();
     while (true) {
       try {
-        return TestClients.simpleConsumer(group, topic);
+        return TestClients.simpleConsumer(readerGroup, topic);
       } catch (ClientException | IllegalStateException e) {
         // The client fails to start with IllegalStateException when the topic has no route.
         if (System.nanoTime() > deadline) {

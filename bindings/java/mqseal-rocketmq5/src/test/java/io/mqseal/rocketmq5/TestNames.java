@@ -14,6 +14,7 @@ final class TestNames {
   static final String LIMITS = topic("limits");
   static final String SIMPLE = topic("simple");
   static final String DEAD_LETTER = topic("deadletter");
+  static final String DEAD_LETTER_LATE = topic("deadletterlate");
   static final String DELAY = topic("delay");
   static final String FIFO = topic("fifo");
   static final String TRANSACTION = topic("transaction");
@@ -27,6 +28,8 @@ final class TestNames {
   /** Three deliveries before the proxy dead-letters, so an immediate forward is visible. */
   static final String DEAD_LETTER_GROUP = group("deadletter");
   static final String DEAD_LETTER_READER = group("dlqreader");
+  /** Like {@link #DEAD_LETTER_GROUP}, for a listener that leaves dead-lettering to the proxy. */
+  static final String DEAD_LETTER_LATE_GROUP = group("deadletterlate");
 
   /** Deliveries the dead-letter group allows before the proxy dead-letters a message. */
   static final int DEAD_LETTER_RETRY_MAX = 2;
@@ -39,7 +42,7 @@ final class TestNames {
 
   /** Creates every topic with its message type, and the groups that need settings. */
   static void create(RocketMqProxy.Handle proxy) {
-    proxy.run(300, "topic", "--type", "NORMAL", NORMAL, LIMITS, SIMPLE, DEAD_LETTER);
+    proxy.run(300, "topic", "--type", "NORMAL", NORMAL, LIMITS, SIMPLE, DEAD_LETTER, DEAD_LETTER_LATE);
     proxy.run(300, "topic", "--type", "DELAY", DELAY);
     proxy.run(300, "topic", "--type", "FIFO", FIFO);
     proxy.run(300, "topic", "--type", "TRANSACTION", TRANSACTION);
@@ -49,7 +52,8 @@ final class TestNames {
         "group",
         "--retry-max",
         Integer.toString(DEAD_LETTER_RETRY_MAX),
-        DEAD_LETTER_GROUP);
+        DEAD_LETTER_GROUP,
+        DEAD_LETTER_LATE_GROUP);
   }
 
   private static String randomHex(int bytes) {
