@@ -17,10 +17,10 @@
 //! # Mechanism
 //!
 //! Data keys are wrapped in the token with `CKM_AES_KEY_WRAP` (RFC 3394), which
-//! SoftHSM2 and common HSMs implement for `C_WrapKey` and `C_UnwrapKey`. A data key is
-//! 32 bytes, a multiple of the 8-byte semiblock, so the padding variant
-//! (`CKM_AES_KEY_WRAP_PAD`, RFC 5649) adds nothing; the wrapped key is 40 bytes, the
-//! same format the local keyring writes. RFC 3394 carries an integrity check, so a
+//! SoftHSM2 2.6.1 implements for `C_WrapKey` and `C_UnwrapKey`. A data key is 32
+//! bytes, a multiple of the 8-byte semiblock, so the padding variant
+//! (`CKM_AES_KEY_WRAP_PAD`, RFC 5649) adds nothing. The wrapped key is 40 bytes, the
+//! same format the local keyring writes (a test checks that the two are equal). RFC 3394 carries an integrity check, so a
 //! modified wrapped key fails to unwrap (`authentication_failed`) instead of yielding a
 //! wrong key. AES-GCM through `C_Encrypt` would need the KEK to allow `CKA_ENCRYPT`
 //! and `CKA_DECRYPT` on arbitrary data, which a key-wrapping key should not.
