@@ -453,6 +453,31 @@ fn wrong_pin_is_denied_and_never_echoed() {
     s.pin = PinSource::File(h.pin_token_pin_file.clone());
     let p = Pkcs11Provider::open(&s).expect("right PIN");
     assert_eq!(p.token_label(), h.pin_token);
+    assert_eq!(p.list().expect("list"), vec![]);
+
+    // The PIN changes on the token and every session is logged out: the provider's
+    // next login fails, and after that it tries no login at all.
+    let right = AuthPin::from(
+        fs::read_to_string(&h.pin_token_pin_file)
+            .expect("PIN")
+            .trim(),
+    );
+    let changed = AuthPin::from("changed-test-pin-1234");
+    let admin = inspector(&h.pin_token, &h.pin_token_pin_file);
+    admin.set_pin(&right, &changed).expect("C_SetPIN");
+    admin.logout().expect("C_Logout");
+    let e = p.list().expect_err("stale PIN");
+    assert_eq!(e.code(), ErrorCode::ProviderDenied, "{e}");
+    assert!(e.message().contains("CKR_PIN_INCORRECT"), "{}", e.message());
+
+    admin
+        .login(UserType::User, Some(&changed))
+        .expect("log in with the changed PIN");
+    admin.set_pin(&changed, &right).expect("restore the PIN");
+    admin.logout().expect("C_Logout");
+    let e = p.list().expect_err("no login after a rejected PIN");
+    assert_eq!(e.code(), ErrorCode::ProviderDenied, "{e}");
+    assert!(e.message().contains("restart"), "{}", e.message());
 }
 
 #[test]

@@ -49,7 +49,8 @@
 //! the provider drops every pooled session and cached handle, finds the token again by
 //! its label, and retries the call once. In a forked child, the first call forgets
 //! the parent's sessions without closing them and calls `C_Initialize` again, as
-//! PKCS#11 requires. Errors map to mqseal's codes:
+//! PKCS#11 requires. Once the token rejects the PIN, the provider tries no further
+//! login, so it cannot lock the PIN. Errors map to mqseal's codes:
 //! device and session faults are `provider_unavailable` (retryable); a wrong, locked or
 //! expired PIN, a missing login and key attributes that forbid the operation are
 //! `provider_denied`; a label or version without an object is `key_not_found` or
@@ -279,6 +280,9 @@ pub struct Pkcs11Provider {
     opened: AtomicBool,
     /// Fork generation (`crate::fork`) of the process that opened the pooled sessions.
     fork_generation: AtomicU64,
+    /// Set when the token rejected the PIN: no further login is tried, because many
+    /// tokens lock the PIN after a few failed logins.
+    pin_rejected: AtomicBool,
 }
 
 impl fmt::Debug for Pkcs11Provider {
@@ -307,6 +311,7 @@ impl Pkcs11Provider {
             handles: RwLock::new(HashMap::new()),
             opened: AtomicBool::new(false),
             fork_generation: AtomicU64::new(fork::generation()),
+            pin_rejected: AtomicBool::new(false),
         };
         let session = provider.open_session(false)?;
         provider.put_back(session);
@@ -554,6 +559,17 @@ impl Pkcs11Provider {
     /// Opens a session on the token and logs the user in. The login is shared by every
     /// session of the process, so an existing login is fine.
     fn open_session(&self, read_write: bool) -> Result<Session> {
+        if self.pin_rejected.load(Ordering::Relaxed) {
+            return Err(Error::new(
+                ErrorCode::ProviderDenied,
+                format!(
+                    "token {} rejected the configured user PIN earlier, so mqseal tries no \
+                     further login, which could lock the PIN; correct the PIN that \
+                     pkcs11.pin_env or pkcs11.pin_file supplies and restart the process",
+                    self.token_label
+                ),
+            ));
+        }
         let slot = self.find_slot()?;
         let opened = if read_write {
             self.ctx.open_rw_session(slot)
@@ -566,7 +582,20 @@ impl Pkcs11Provider {
         })?;
         match session.login(UserType::User, Some(&self.pin)) {
             Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => Ok(session),
-            Err(e) => Err(self.map_error(&e, "logging in with the user PIN", "")),
+            Err(e) => {
+                if let CkError::Pkcs11(
+                    RvError::PinIncorrect
+                    | RvError::PinInvalid
+                    | RvError::PinLenRange
+                    | RvError::PinExpired
+                    | RvError::PinLocked,
+                    _,
+                ) = e
+                {
+                    self.pin_rejected.store(true, Ordering::Relaxed);
+                }
+                Err(self.map_error(&e, "logging in with the user PIN", ""))
+            }
         }
     }
 
