@@ -58,7 +58,7 @@ const KEY_ID: &str = "zeroize-kek";
 
 /// Width of the windows searched for: half a key, so partial copies count too.
 const WINDOW: usize = 16;
-const MAX_PATTERNS: usize = 16;
+const MAX_PATTERNS: usize = 24;
 
 struct Scanning;
 
@@ -153,11 +153,13 @@ impl Armed {
         add("keyring KEK in hex".into(), hex.as_bytes());
         for (i, dek) in sentinels().deks.iter().enumerate() {
             add(format!("data key {i}"), dek);
-            let derived = derived_key(dek, Suite::Aes256Gcm);
-            add(
-                format!("AES-256-GCM key derived from data key {i}"),
-                &*derived,
-            );
+            for suite in [Suite::Aes256Gcm, Suite::ChaCha20Poly1305] {
+                let derived = derived_key(dek, suite);
+                add(
+                    format!("{} key derived from data key {i}", suite.name()),
+                    &*derived,
+                );
+            }
         }
         assert!(patterns.len() <= MAX_PATTERNS);
         ARMED.store(false, Ordering::SeqCst);
@@ -403,10 +405,18 @@ fn sentinel_callback_provider() -> CallbackProvider {
 #[test]
 fn producer_keys_and_consumer_cache_are_wiped_on_rotation_eviction_and_clear() {
     let armed = Armed::new();
-    for backend in backends() {
+    let setups = backends().into_iter().flat_map(|backend| {
+        [
+            (backend, Suite::Aes256Gcm),
+            (backend, Suite::ChaCha20Poly1305),
+        ]
+    });
+    for (backend, suite) in setups {
+        let label = format!("{} backend, {}", backend.name(), suite.name());
         let producer = Cipher::new(
             CipherConfig {
                 backend,
+                suite,
                 key_ids: vec![KEY_ID.to_owned()],
                 limits: UsageLimits {
                     max_messages: 2,
@@ -443,20 +453,17 @@ fn producer_keys_and_consumer_cache_are_wiped_on_rotation_eviction_and_clear() {
         for env in envelopes.iter().rev() {
             consumer.decrypt(env, None).expect("decrypt again");
         }
-        armed.check(&format!(
-            "rotation and eviction, {} backend",
-            backend.name()
-        ));
+        armed.check(&format!("rotation and eviction, {label}"));
         let rewrapped = producer.rewrap(&envelopes[0]).expect("rewrap");
         consumer
             .decrypt(&rewrapped, None)
             .expect("decrypt rewrapped");
-        armed.check(&format!("rewrap, {} backend", backend.name()));
+        armed.check(&format!("rewrap, {label}"));
         consumer.clear_caches();
         producer.clear_caches();
-        armed.check(&format!("clear_caches, {} backend", backend.name()));
+        armed.check(&format!("clear_caches, {label}"));
         drop((producer, consumer));
-        armed.check(&format!("dropping the ciphers, {} backend", backend.name()));
+        armed.check(&format!("dropping the ciphers, {label}"));
     }
 }
 
