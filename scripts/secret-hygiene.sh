@@ -12,8 +12,9 @@
 # the keyring, the body file and the broker's store go to places that are not searched
 # (the demo scans its store for its own plaintext itself).
 #
-# TODO: the Java and Python test suites draw their own keys and accept no external
-# keyring, so they are not run here.
+# The Java and Python test suites accept no external keyring. They run the same check on
+# their own sentinel keys (SecretHygieneTest.java, bindings/python/tests/
+# test_secret_hygiene.py), so they are not run here.
 #
 # Usage: scripts/secret-hygiene.sh   (builds mqseal-cli and mqseal-ffi in release mode)
 # Environment: MQSEAL_HYGIENE_BROKER=0 skips the broker demo (about two minutes).
