@@ -20,7 +20,7 @@ use crate::boundary::{Failure, Outcome, guard, invalid_argument, invalid_config}
 use crate::buffer::Input;
 use crate::log;
 use crate::provider::PyKeyProvider;
-use crate::release;
+use crate::release::{self, Gil};
 use crate::settings::Keywords;
 
 /// Encrypts and decrypts message bodies; see `mqseal.Cipher` in the stubs for the API.
@@ -33,11 +33,9 @@ use crate::settings::Keywords;
 pub(crate) struct PyCipher {
     inner: RwLock<Option<Cipher>>,
     /// True when a key provider is Python code. Every core call then runs with the GIL
-    /// released, because the core may hold a lock while it calls the provider, and the
-    /// provider needs the GIL: a thread that waited for that lock with the GIL held would
-    /// deadlock.
-    /// NOTE: while an `os.fork()` waits in its before-fork hook, `release::run` keeps the
-    /// GIL for new calls, so that window can still deadlock with a Python provider.
+    /// released ([`Gil::ReleaseAlways`]). The core may hold a lock while it calls the
+    /// provider, which needs the GIL, so a thread that waited for that lock with the GIL
+    /// held would deadlock.
     calls_python: bool,
 }
 
@@ -91,9 +89,15 @@ impl PyCipher {
         }
     }
 
-    /// Returns whether a call on `input` runs with the GIL released.
-    fn release_gil(&self, input: &Input<'_>) -> bool {
-        self.calls_python || input.release_gil()
+    /// Returns how a call on `input` treats the GIL.
+    fn gil(&self, input: Option<&Input<'_>>) -> Gil {
+        if self.calls_python {
+            Gil::ReleaseAlways
+        } else if input.is_some_and(Input::release_gil) {
+            Gil::Release
+        } else {
+            Gil::Keep
+        }
     }
 
     /// Returns the core cipher, or `HandleClosedError` after `close()`.
@@ -125,7 +129,7 @@ fn encrypt_to_bytes<'py>(
     py: Python<'py>,
     cipher: &Cipher,
     input: &Input<'py>,
-    release: bool,
+    release: Gil,
     options: &EncryptOptions<'_>,
 ) -> Outcome<Bound<'py, PyBytes>> {
     let body = input.as_slice();
@@ -135,8 +139,8 @@ fn encrypt_to_bytes<'py>(
     let exact = options.properties.is_none()
         && (!config.compression || body.len() < config.compression_min_size);
     if exact {
-        // This call may create a data key. Unless `release` is set (always for a Python
-        // provider), that happens with the GIL held: a keyring wrap of microseconds.
+        // This call may create a data key. For a short body on a cipher without a Python
+        // provider that happens with the GIL held: a keyring wrap of microseconds.
         let len = release::run(py, release, || {
             cipher.encrypted_len(body.len(), options.context)
         })?;
@@ -166,7 +170,7 @@ fn decrypt_to_bytes<'py>(
     py: Python<'py>,
     cipher: &Cipher,
     input: &Input<'py>,
-    release: bool,
+    release: Gil,
     context: Option<&Attributes>,
 ) -> Outcome<(Bound<'py, PyBytes>, DecryptInfo)> {
     let envelope = input.as_slice();
@@ -338,7 +342,7 @@ impl PyCipher {
                 context: context.as_deref(),
                 properties: properties.as_ref(),
             };
-            encrypt_to_bytes(py, &cipher, &body, self.release_gil(&body), &options)
+            encrypt_to_bytes(py, &cipher, &body, self.gil(Some(&body)), &options)
         })
     }
 
@@ -358,7 +362,7 @@ impl PyCipher {
                 py,
                 &cipher,
                 &envelope,
-                self.release_gil(&envelope),
+                self.gil(Some(&envelope)),
                 context.as_deref(),
             )?;
             let sealed_properties = match &info.properties {
@@ -391,7 +395,7 @@ impl PyCipher {
                 py,
                 &cipher,
                 &envelope,
-                self.release_gil(&envelope),
+                self.gil(Some(&envelope)),
                 context.as_deref(),
             )?
             .0)
@@ -411,7 +415,7 @@ impl PyCipher {
             let body_len = non_negative_length(body_len, "body_len")?;
             let context = attrs::extract_context(context)?;
             let cipher = self.cipher()?;
-            Ok(release::run(py, self.calls_python, || {
+            Ok(release::run(py, self.gil(None), || {
                 cipher.encrypted_len(body_len, context.as_deref())
             })?)
         })
@@ -423,7 +427,7 @@ impl PyCipher {
         guard(|| {
             let cipher = self.cipher()?;
             let data = envelope.as_slice();
-            let rewrapped = release::run(py, self.release_gil(&envelope), || cipher.rewrap(data))?;
+            let rewrapped = release::run(py, self.gil(Some(&envelope)), || cipher.rewrap(data))?;
             Ok(PyBytes::new(py, &rewrapped))
         })
     }

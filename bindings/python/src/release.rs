@@ -42,17 +42,40 @@ impl Drop for Leave {
     }
 }
 
-/// Runs `f`, with the GIL released when `release` is true and no fork is pending.
+/// GIL handling of a core call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Gil {
+    /// Keep it: short work on a cipher without Python key providers.
+    Keep,
+    /// Release it unless a fork is pending: long work.
+    Release,
+    /// Always release it, after waiting for a pending fork to finish. The cipher has a
+    /// Python key provider, whose callbacks need the GIL while the core may hold a lock,
+    /// so a thread that waits for that lock must not hold the GIL.
+    ReleaseAlways,
+}
+
+/// Runs `f`, keeping or releasing the GIL as `gil` requests.
 ///
 /// The check of [`PENDING_FORKS`] and the increment of [`ACTIVE`] both happen with the GIL
 /// held, as does the increment in [`before_fork`]. So either the fork counts this call and
-/// waits for it, or this call finds the fork pending and keeps the GIL.
-pub(crate) fn run<T, F>(py: Python<'_>, release: bool, f: F) -> T
+/// waits for it, or this call finds the fork pending and keeps the GIL ([`Gil::Release`])
+/// or waits for the fork without the GIL ([`Gil::ReleaseAlways`]).
+///
+/// NOTE: a key provider callback that itself calls a cipher with a Python key provider
+/// while a fork is pending blocks that fork forever, because the fork waits for the
+/// outer call and the inner call waits for the fork.
+pub(crate) fn run<T, F>(py: Python<'_>, gil: Gil, f: F) -> T
 where
     T: Send,
     F: FnOnce() -> T + Send,
 {
-    if !release || PENDING_FORKS.load(Ordering::SeqCst) > 0 {
+    if gil == Gil::ReleaseAlways {
+        while GATE_ENABLED.load(Ordering::SeqCst) && PENDING_FORKS.load(Ordering::SeqCst) > 0 {
+            py.detach(wait_for_forks);
+        }
+    }
+    if gil == Gil::Keep || PENDING_FORKS.load(Ordering::SeqCst) > 0 {
         return f();
     }
     if !GATE_ENABLED.load(Ordering::SeqCst) {
@@ -81,6 +104,15 @@ pub(crate) fn before_fork(py: Python<'_>) {
                 waited.as_secs_f64()
             )
         });
+    }
+}
+
+/// Waits, without the GIL, until no fork is pending in this process.
+fn wait_for_forks() {
+    let mut pause = Duration::from_micros(10);
+    while PENDING_FORKS.load(Ordering::SeqCst) > 0 {
+        thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(1));
     }
 }
 

@@ -179,3 +179,46 @@ def test_fork_while_threads_encrypt(keyring_path: Path) -> None:
         assert len({wrapped_key(e) for e in from_children}) == 25
         for envelope in from_children:
             assert c.decrypt_body(envelope, TOPIC) == body
+
+
+def test_fork_while_threads_call_a_python_provider() -> None:
+    # One message per data key and small bodies: every message calls the Python provider
+    # from inside the core, and calls that would keep the GIL for a small body release it.
+    from test_provider import HmacWrapProvider, cipher_with
+
+    provider = HmacWrapProvider()
+    with cipher_with(provider, max_messages_per_key=1) as c:
+        stop = threading.Event()
+        encrypted = [0]
+        failures: List[BaseException] = []
+
+        def churn() -> None:
+            try:
+                while not stop.is_set():
+                    envelope = c.encrypt(b"small body", TOPIC)
+                    assert c.decrypt_body(envelope, TOPIC) == b"small body"
+                    encrypted[0] += 1
+            except BaseException as e:  # noqa: BLE001 - asserted below
+                failures.append(e)
+
+        def child() -> bytes:
+            envelope = c.encrypt(b"from child", TOPIC)
+            assert c.decrypt_body(envelope, TOPIC) == b"from child"
+            return envelope
+
+        threads = [threading.Thread(target=churn) for _ in range(4)]
+        for t in threads:
+            t.start()
+        try:
+            while encrypted[0] < 10:
+                time.sleep(0.001)
+            from_children = [run_in_child(child) for _ in range(10)]
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+
+        assert failures == []
+        assert len({wrapped_key(e) for e in from_children}) == 10
+        for envelope in from_children:
+            assert c.decrypt_body(envelope, TOPIC) == b"from child"
