@@ -170,8 +170,17 @@ fuzz:
 secret-hygiene:
 	scripts/secret-hygiene.sh
 
+# --- Interop matrix (tests/interop) -------------------------------------------------
+.PHONY: test-interop
+
+# Starts a NameServer and a Proxy in local mode; every language leg sends encrypted
+# messages that every leg decrypts; prints the producer x consumer x suite x compression
+# table (scripts/test-interop.sh).
+test-interop:
+	scripts/test-interop.sh
+
 # --- Everything -----------------------------------------------------------------
-test: test-rust check-header test-c test-pkcs11 test-java-lib test-python test-java test-java-grpc test-python-rocketmq secret-hygiene
+test: test-rust check-header test-c test-pkcs11 test-java-lib test-python test-java test-java-grpc test-python-rocketmq secret-hygiene test-interop
 
 bench:
 	$(CARGO) bench -p mqseal-core --features rustcrypto --bench envelope
