@@ -17,8 +17,11 @@
 #   java   mqseal-rocketmq (EncryptingProducer, DecryptingMessageListenerConcurrently) on
 #          the remoting client, which reaches the proxy's embedded broker through the
 #          NameServer.
-# TODO: add the java-grpc leg (mqseal-rocketmq5 on rocketmq-client-java) and the python
-# leg (mqseal.rocketmq on rocketmq-python-client) once those modules exist.
+#   python mqseal.rocketmq (EncryptingProducer, DecryptingSimpleConsumer) on
+#          rocketmq-python-client through the proxy's gRPC endpoint, in the virtualenv
+#          build/venv-interop with the versions of bindings/python/constraints-rocketmq.txt.
+# TODO: add the java-grpc leg (mqseal-rocketmq5 on rocketmq-client-java) once that module
+# exists.
 #
 # The proxy and the keyring live in a temporary state directory on free ports; everything
 # started here is stopped on every exit. The directory is deleted after a pass and kept
@@ -26,7 +29,7 @@
 #
 # Usage: scripts/test-interop.sh
 # Environment: INTEROP_COUNT (messages per producer and variant, default 2),
-# INTEROP_TIMEOUT (seconds the consumers wait, default 240), MVN, MQSEAL_RMQ_*_PORT
+# INTEROP_TIMEOUT (seconds the consumers wait, default 240), MVN, PYTHON, MQSEAL_RMQ_*_PORT
 # (fixed ports instead of free ones), MQSEAL_KEEP_RMQ_DIR=1 (keep the state directory).
 set -euo pipefail
 
@@ -35,6 +38,8 @@ readonly root
 readonly rmq="$root/tests/rocketmq/rmq.sh"
 readonly interop_py="$root/tests/interop/interop.py"
 mvn="${MVN:-mvn}"
+python="${PYTHON:-python3}"
+readonly venv="$root/build/venv-interop"
 count="${INTEROP_COUNT:-2}"
 timeout="${INTEROP_TIMEOUT:-240}"
 started=$SECONDS
@@ -46,29 +51,16 @@ log() {
     echo "test-interop: [$((SECONDS - started)) s] $*" >&2
 }
 
-# Picks free proxy ports unless the caller set them.
-choose_proxy_ports() {
-    if [[ -n "${MQSEAL_RMQ_PROXY_GRPC_PORT:-}" || -n "${MQSEAL_RMQ_PROXY_REMOTING_PORT:-}" ]]; then
-        return
-    fi
-    local grpc attempt
-    for attempt in $(seq 1 50); do
-        grpc=$((20000 + RANDOM % 20000))
-        if port_free "$grpc" && port_free $((grpc + 1)) && [[ "$grpc" != "$MQSEAL_RMQ_NAMESRV_PORT" ]] &&
-            ((grpc + 1 < MQSEAL_RMQ_BROKER_PORT - 2 || grpc > MQSEAL_RMQ_BROKER_PORT + 1)); then
-            export MQSEAL_RMQ_PROXY_GRPC_PORT="$grpc" MQSEAL_RMQ_PROXY_REMOTING_PORT=$((grpc + 1))
-            return
-        fi
-    done
-    log "found no free ports for the proxy; set MQSEAL_RMQ_PROXY_GRPC_PORT and MQSEAL_RMQ_PROXY_REMOTING_PORT"
-    exit 1
-}
-
 # --- build -------------------------------------------------------------------------------
-log "building the CLI, the C library, the Java modules and the C leg"
+log "building the CLI, the C library, the Java modules, the Python wheel and the C leg"
 cargo build --release -q -p mqseal-cli -p mqseal-ffi --manifest-path "$root/Cargo.toml"
 make -C "$root" --no-print-directory java-lib
 "$mvn" -B -q -f "$root/bindings/java/pom.xml" -pl mqseal-rocketmq install -DskipTests
+wheel="$(PYTHON="$python" "$root/bindings/python/build-wheel.sh")"
+[[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
+"$venv/bin/pip" install --quiet -c "$root/bindings/python/constraints-rocketmq.txt" "${wheel}[rocketmq]"
+# pip keeps an installed mqseal of the same version, so replace it with the new build.
+"$venv/bin/pip" install --quiet --force-reinstall --no-deps "$wheel"
 
 state="$(mktemp -d "${TMPDIR:-/tmp}/mqseal-test-interop.XXXXXX")"
 export MQSEAL_RMQ_DIR="$state/rmq"
@@ -82,12 +74,15 @@ gcc -std=c11 -O2 -Wall -Wextra -Werror -pedantic "-I$root/include" \
     -L"$libdir" -Wl,-rpath,"$libdir" -lmqseal
 
 passed=0
-consumer_pid=""
+consumer_pids=()
 cleanup() {
-    if [[ -n "$consumer_pid" ]] && kill -0 "$consumer_pid" 2>/dev/null; then
-        kill "$consumer_pid" 2>/dev/null || true
-        wait "$consumer_pid" 2>/dev/null || true
-    fi
+    local pid
+    for pid in "${consumer_pids[@]}"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            kill "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
     "$rmq" stop || log "rmq.sh stop failed; check the JVMs of $MQSEAL_RMQ_DIR"
     log "wall time $((SECONDS - started)) s, builds and RocketMQ start and stop included"
     if [[ "$passed" == 1 && "${MQSEAL_KEEP_RMQ_DIR:-0}" != 1 ]]; then
@@ -104,9 +99,27 @@ java_interop() {
         -cp "$java_classpath" io.mqseal.interop.InteropMain "$@"
 }
 
+# rocketmq-python-client writes its log under ~/logs/rocketmq_python, so HOME is the state
+# directory.
+python_interop() {
+    HOME="$state/home" "$venv/bin/python" "$root/tests/interop/python_leg.py" "$@"
+}
+
+# wait_ready PID READY_FILE LOG NAME: waits until a background consumer created READY_FILE.
+wait_ready() {
+    until [[ -f "$2" ]]; do
+        if ! kill -0 "$1" 2>/dev/null; then
+            cat "$3" >&2
+            log "the $4 consumer exited before it was ready"
+            exit 1
+        fi
+        sleep 0.5
+    done
+}
+
 # --- RocketMQ: NameServer + Proxy in local mode ---------------------------------------------
-producers=(c java)
-consumers=(c java)
+producers=(c java python)
+consumers=(c java python)
 topics=()
 for language in "${producers[@]}"; do
     topics+=("interop-$language")
@@ -114,7 +127,7 @@ done
 topic_list="$(IFS=,; echo "${topics[*]}")"
 
 choose_ports test-interop
-choose_proxy_ports
+choose_proxy_ports test-interop
 log "starting the NameServer and the proxy"
 "$rmq" start --proxy
 eval "$("$rmq" env)"
@@ -130,7 +143,7 @@ keyring="$state/interop.keyring"
 "$root/target/release/mqseal" keygen --keyring "$keyring" --name interop >/dev/null
 
 # --- the C producer's envelopes -------------------------------------------------------------
-python3 "$interop_py" c-bodies "$state/c" "$count"
+"$python" "$interop_py" c-bodies "$state/c" "$count"
 for suite in aes-256-gcm chacha20-poly1305; do
     for compression in on off; do
         "$state/mqseal_interop" encrypt "$keyring" interop "$suite" "$compression" interop-c \
@@ -140,41 +153,52 @@ done
 
 # --- consumers first, then producers --------------------------------------------------------
 expected=$((count * 4 * ${#producers[@]}))
+results="$state/results"
+mkdir -p "$state/home"
 java_interop consume --namesrv "$MQSEAL_RMQ_NAMESRV_ADDR" --legs java,c --keyring "$keyring" \
-    --topics "$topic_list" --expect "$expected" --out-dir "$state/results" --timeout "$timeout" \
-    >"$state/results/java-consumer.log" 2>&1 &
-consumer_pid=$!
-until [[ -f "$state/results/consumers.ready" ]]; do
-    if ! kill -0 "$consumer_pid" 2>/dev/null; then
-        cat "$state/results/java-consumer.log" >&2
-        log "the Java consumers exited before they were ready"
-        exit 1
-    fi
-    sleep 0.5
-done
+    --topics "$topic_list" --expect "$expected" --out-dir "$results" --timeout "$timeout" \
+    >"$results/java-consumer.log" 2>&1 &
+java_consumer=$!
+consumer_pids+=("$java_consumer")
+python_interop consume --endpoint "$MQSEAL_RMQ_PROXY_ENDPOINT" --keyring "$keyring" \
+    --topics "$topic_list" --expect "$expected" --out "$results/python.jsonl" \
+    --ready "$results/python.ready" --timeout "$timeout" >"$results/python-consumer.log" 2>&1 &
+python_consumer=$!
+consumer_pids+=("$python_consumer")
+wait_ready "$java_consumer" "$results/consumers.ready" "$results/java-consumer.log" Java
+wait_ready "$python_consumer" "$results/python.ready" "$results/python-consumer.log" Python
 
 log "consumers ready; producing"
 java_interop produce --namesrv "$MQSEAL_RMQ_NAMESRV_ADDR" --legs java,c --keyring "$keyring" \
     --key-id interop --count "$count" --c-dir "$state/c"
+python_interop produce --endpoint "$MQSEAL_RMQ_PROXY_ENDPOINT" --keyring "$keyring" \
+    --key-id interop --count "$count"
 
 log "producers done; waiting for the consumers"
 consumers_status=0
-wait "$consumer_pid" || consumers_status=$?
-consumer_pid=""
-if [[ "$consumers_status" != 0 ]]; then
-    tail -n 20 "$state/results/java-consumer.log" >&2
-    log "the Java consumers exited with status $consumers_status; the table shows what arrived"
-fi
+for leg in java python; do
+    status=0
+    if [[ "$leg" == java ]]; then
+        wait "$java_consumer" || status=$?
+    else
+        wait "$python_consumer" || status=$?
+    fi
+    if [[ "$status" != 0 ]]; then
+        tail -n 20 "$results/$leg-consumer.log" >&2
+        log "the $leg consumer exited with status $status; the table shows what arrived"
+        consumers_status=1
+    fi
+done
+consumer_pids=()
 
 # --- the C consumer decrypts what its carrier received --------------------------------------
-"$state/mqseal_interop" decrypt "$keyring" "$state/results/c-received.bin" \
-    "$state/results/c-decrypted.bin"
-python3 "$interop_py" c-verify "$state/results/c-received.props" \
-    "$state/results/c-decrypted.bin" "$state/results/c.jsonl"
+"$state/mqseal_interop" decrypt "$keyring" "$results/c-received.bin" "$results/c-decrypted.bin"
+"$python" "$interop_py" c-verify "$results/c-received.props" "$results/c-decrypted.bin" \
+    "$results/c.jsonl"
 
 # --- the table ----------------------------------------------------------------------------------
 summary_status=0
-python3 "$interop_py" summary "$state/results" --count "$count" \
+"$python" "$interop_py" summary "$results" --count "$count" \
     --producers "$(IFS=,; echo "${producers[*]}")" --consumers "$(IFS=,; echo "${consumers[*]}")" ||
     summary_status=$?
 log "matrix finished $((SECONDS - started)) s after the start of the script, builds included"

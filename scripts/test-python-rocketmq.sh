@@ -24,30 +24,6 @@ python="${PYTHON:-python3}"
 # shellcheck source=scripts/rmq-ports.sh
 source "$root/scripts/rmq-ports.sh"
 
-# choose_proxy_ports: exports free proxy gRPC and remoting ports, unless the caller set them.
-# Call it after choose_ports: the ports it picks for NameServer and broker are not listening
-# yet, so they are excluded here by number.
-choose_proxy_ports() {
-    if [[ -n "${MQSEAL_RMQ_PROXY_GRPC_PORT:-}" || -n "${MQSEAL_RMQ_PROXY_REMOTING_PORT:-}" ]]; then
-        return
-    fi
-    local namesrv="${MQSEAL_RMQ_NAMESRV_PORT:-19876}" broker="${MQSEAL_RMQ_BROKER_PORT:-20911}"
-    local grpc attempt
-    for attempt in $(seq 1 50); do
-        grpc=$((20000 + RANDOM % 20000))
-        # The broker also listens on its port - 2 and + 1.
-        if ((grpc + 1 >= broker - 2 && grpc <= broker + 1)) || ((grpc + 1 >= namesrv && grpc <= namesrv)); then
-            continue
-        fi
-        if port_free "$grpc" && port_free $((grpc + 1)); then
-            export MQSEAL_RMQ_PROXY_GRPC_PORT="$grpc" MQSEAL_RMQ_PROXY_REMOTING_PORT=$((grpc + 1))
-            return
-        fi
-    done
-    echo "test-python-rocketmq: found no free ports for the proxy; set MQSEAL_RMQ_PROXY_GRPC_PORT and MQSEAL_RMQ_PROXY_REMOTING_PORT" >&2
-    exit 1
-}
-
 wheel="$(PYTHON="$python" "$root/bindings/python/build-wheel.sh")"
 rm -rf -- "$venv"
 "$python" -m venv "$venv"
@@ -68,7 +44,7 @@ cleanup() {
 trap cleanup EXIT
 
 choose_ports test-python-rocketmq
-choose_proxy_ports
+choose_proxy_ports test-python-rocketmq
 "$rmq" start --proxy
 eval "$("$rmq" env)"
 

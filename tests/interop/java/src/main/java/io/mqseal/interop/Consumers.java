@@ -10,13 +10,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
@@ -94,20 +90,19 @@ final class Consumers {
   /**
    * Writes what the C leg's carrier receives: (topic, body) record pairs to {@code received},
    * which mqseal_interop decrypts, and the message properties to {@code properties} in the same
-   * order. {@link #await} returns true once {@code expected} distinct messages arrived.
+   * order, and counts distinct messages with {@link Arrivals}.
    */
   static final class Carrier implements AutoCloseable {
     private final DataOutputStream received;
     private final DataOutputStream properties;
-    private final Set<String> seen = new HashSet<>();
-    private final CountDownLatch remaining;
+    private final Arrivals arrivals;
 
     Carrier(Path received, Path properties, int expected) throws IOException {
       this.received =
           new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(received)));
       this.properties =
           new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(properties)));
-      this.remaining = new CountDownLatch(expected);
+      this.arrivals = new Arrivals(expected);
     }
 
     void register(DefaultMQPushConsumer consumer) {
@@ -132,24 +127,11 @@ final class Consumers {
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
-      String key =
-          String.join(
-              "/",
-              plain.getOrDefault(Variants.PRODUCER, "unknown"),
-              plain.getOrDefault(Variants.SUITE, "unknown"),
-              plain.getOrDefault(Variants.COMPRESSION, "unknown"),
-              plain.getOrDefault(Variants.SEQUENCE, "-1"));
-      if (seen.add(key)) {
-        remaining.countDown();
-      }
+      arrivals.add(plain);
     }
 
-    boolean await(long seconds) throws InterruptedException {
-      return remaining.await(seconds, TimeUnit.SECONDS);
-    }
-
-    long missing() {
-      return remaining.getCount();
+    Arrivals arrivals() {
+      return arrivals;
     }
 
     @Override

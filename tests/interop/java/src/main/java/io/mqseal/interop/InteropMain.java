@@ -93,12 +93,14 @@ public final class InteropMain {
       }
       Files.writeString(outDir.resolve("consumers.ready"), "ready\n");
       long deadline = System.nanoTime() + timeout * 1_000_000_000L;
-      if (results != null && !results.await(remaining(deadline))) {
-        System.err.println("interop: java consumer is missing " + results.missing() + " messages");
+      if (results != null && !results.arrivals().await(remaining(deadline))) {
+        System.err.println(
+            "interop: java consumer is missing " + results.arrivals().missing() + " messages");
         status = 1;
       }
-      if (carrier != null && !carrier.await(remaining(deadline))) {
-        System.err.println("interop: c carrier is missing " + carrier.missing() + " messages");
+      if (carrier != null && !carrier.arrivals().await(remaining(deadline))) {
+        System.err.println(
+            "interop: c carrier is missing " + carrier.arrivals().missing() + " messages");
         status = 1;
       }
     } finally {

@@ -7,11 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Writes one JSON line per consumed message (the format tests/interop/interop.py summarizes) and
@@ -20,13 +16,12 @@ import java.util.concurrent.TimeUnit;
 final class Results implements AutoCloseable {
   private final String consumer;
   private final BufferedWriter out;
-  private final Set<String> seen = new HashSet<>();
-  private final CountDownLatch remaining;
+  private final Arrivals arrivals;
 
   Results(String consumer, Path file, int expected) throws IOException {
     this.consumer = consumer;
     this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
-    this.remaining = new CountDownLatch(expected);
+    this.arrivals = new Arrivals(expected);
   }
 
   /**
@@ -59,9 +54,7 @@ final class Results implements AutoCloseable {
       problem = "the envelope header has compressed=" + headerCompressed;
     }
     write(producer, suite, compression, sequence, problem);
-    if (seen.add(String.join("/", producer, suite, compression, sequence))) {
-      remaining.countDown();
-    }
+    arrivals.add(properties);
   }
 
   private static String check(
@@ -112,13 +105,8 @@ final class Results implements AutoCloseable {
     return value.replaceAll("[^ -~]|[\"\\\\]", "?");
   }
 
-  /** Waits until every expected message arrived; returns false after {@code seconds}. */
-  boolean await(long seconds) throws InterruptedException {
-    return remaining.await(seconds, TimeUnit.SECONDS);
-  }
-
-  long missing() {
-    return remaining.getCount();
+  Arrivals arrivals() {
+    return arrivals;
   }
 
   @Override
