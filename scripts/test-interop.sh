@@ -55,7 +55,7 @@ log() {
 log "building the CLI, the C library, the Java modules, the Python wheel and the C leg"
 cargo build --release -q -p mqseal-cli -p mqseal-ffi --manifest-path "$root/Cargo.toml"
 make -C "$root" --no-print-directory java-lib
-"$mvn" -B -q -f "$root/bindings/java/pom.xml" -pl mqseal-rocketmq install -DskipTests
+"$mvn" -B -q -f "$root/bindings/java/pom.xml" -pl mqseal-rocketmq -am install -DskipTests
 wheel="$(PYTHON="$python" "$root/bindings/python/build-wheel.sh")"
 [[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
 "$venv/bin/pip" install --quiet -c "$root/bindings/python/constraints-rocketmq.txt" "${wheel}[rocketmq]"
