@@ -65,7 +65,7 @@ wheel="$(PYTHON="$python" "$root/bindings/python/build-wheel.sh")"
 state="$(mktemp -d "${TMPDIR:-/tmp}/mqseal-test-interop.XXXXXX")"
 export MQSEAL_RMQ_DIR="$state/rmq"
 mkdir -p "$state/c" "$state/results"
-"$mvn" -B -q -f "$root/tests/interop/java/pom.xml" package dependency:build-classpath \
+"$mvn" -B -q -f "$root/tests/interop/java/pom.xml" clean package dependency:build-classpath \
     -Dmdep.outputFile="$state/java.classpath"
 java_classpath="$root/tests/interop/java/target/classes:$(cat "$state/java.classpath")"
 libdir="$root/target/release"
