@@ -8,6 +8,7 @@ variable every test here is skipped.
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
 
@@ -80,27 +81,57 @@ def reader_cipher(keyring):
         yield value
 
 
-class FailingOnce:
-    """Cipher stand-in whose first decrypt raises a retryable provider error.
+class InMemoryKms:
+    """Key provider whose key store is a dict, as a KMS keeps its keys server-side.
 
-    The local keyring never fails transiently, so this injects the failure; every call
-    after the first goes to the real cipher.
+    ``unavailable`` counts the next unwrap calls that raise ``ConnectionError``, which the
+    cipher reports as the retryable ``provider_unavailable``: the local keyring never
+    fails transiently, so this provider plays a KMS that does.
     """
 
-    def __init__(self, cipher):
-        self.cipher = cipher
-        self.calls = 0
+    KEY_ID = "kms-orders"
 
-    def decrypt(self, envelope, context=None):
-        self.calls += 1
-        if self.calls == 1:
-            raise mqseal.ProviderUnavailableError(
-                mqseal.ERROR_CODES["provider_unavailable"],
-                "provider_unavailable",
-                True,
-                "test provider unavailable",
-            )
-        return self.cipher.decrypt(envelope, context=context)
+    def __init__(self):
+        self._keys = {}
+        self._lock = threading.Lock()
+        self.unavailable = 0
+
+    def recognizes(self, key_id):
+        return key_id == self.KEY_ID
+
+    def wrap(self, key_id, data_key):
+        handle = os.urandom(16)
+        with self._lock:
+            self._keys[handle] = bytes(data_key)
+        return 1, handle
+
+    def unwrap(self, key_id, key_version, wrapped_key):
+        with self._lock:
+            if self.unavailable > 0:
+                self.unavailable -= 1
+                raise ConnectionError("test KMS unavailable")
+            return bytearray(self._keys[bytes(wrapped_key)])
+
+
+@pytest.fixture(scope="session")
+def kms():
+    return InMemoryKms()
+
+
+@pytest.fixture(scope="session")
+def kms_producer(client_producer, kms):
+    """An EncryptingProducer whose data keys the in-memory KMS wraps."""
+    with mqseal.Cipher(key_providers=[kms], key_ids=InMemoryKms.KEY_ID) as cipher:
+        yield EncryptingProducer(client_producer, cipher)
+
+
+@pytest.fixture
+def flaky_reader(kms):
+    """A decrypt-only cipher over the KMS whose first unwrap fails, with no key cache."""
+    kms.unavailable = 1
+    with mqseal.Cipher(key_providers=[kms], cache_capacity=0) as cipher:
+        yield cipher
+    kms.unavailable = 0
 
 
 class PassChecker(rocketmq.TransactionChecker):

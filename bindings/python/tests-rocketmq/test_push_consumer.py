@@ -16,7 +16,6 @@ from conftest import (
     FIFO_GROUP,
     RECEIVE_TIMEOUT,
     TOPICS,
-    FailingOnce,
     receive_until,
     start_simple_consumer,
 )
@@ -109,19 +108,22 @@ def test_undecryptable_messages_reach_dead_letter_queue_unchanged(
     assert "plaintext body" not in logged
 
 
-def test_retryable_failure_is_redelivered(producer, client_config, reader_cipher, group, tag):
-    producer.send(new_message(tag, b"retried"))
+def test_retryable_failure_is_redelivered(kms_producer, kms, flaky_reader, client_config, group, tag, caplog):
+    caplog.set_level(logging.WARNING, logger="mqseal.rocketmq")
+    kms_producer.send(new_message(tag, b"retried"))
     recorder = Recorder()
-    flaky = FailingOnce(reader_cipher)
-    consumer = start_push(client_config, group, tag, DecryptingMessageListener(flaky, recorder))
+    listener = DecryptingMessageListener(flaky_reader, recorder)
+    consumer = start_push(client_config, group, tag, listener)
     try:
         views = recorder.wait_for(1)
     finally:
         consumer.shutdown()
 
     assert [view.body for view in views] == [b"retried"]
-    assert flaky.calls == 2
     assert views[0].delivery_attempt == 2
+    assert kms.unavailable == 0
+    assert "provider_unavailable (code 600, retryable True)" in caplog.text
+    assert moved_count(caplog) == 0
 
 
 def test_unattached_listener_leaves_message_to_redelivery(

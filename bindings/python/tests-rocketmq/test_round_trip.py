@@ -11,7 +11,7 @@ from rocketmq import Message
 import mqseal
 from mqseal.rocketmq import DecryptingSimpleConsumer, EncryptingProducer
 
-from conftest import KEY_ID, TOPICS, FailingOnce, receive_until, start_simple_consumer
+from conftest import KEY_ID, TOPICS, receive_until, start_simple_consumer
 
 
 def new_message(topic, tag, body, **properties):
@@ -232,16 +232,16 @@ def test_transaction_check_gets_decrypted_view(producer, checker, simple, tag):
     consumer.ack(received[0])
 
 
-def test_retryable_failure_received_again(producer, client_config, reader_cipher, group, tag):
-    producer.send(new_message(TOPICS["NORMAL"], tag, b"retried"))
-    flaky = FailingOnce(reader_cipher)
+def test_retryable_failure_received_again(kms_producer, kms, flaky_reader, client_config, group, tag):
+    kms_producer.send(new_message(TOPICS["NORMAL"], tag, b"retried"))
     client = start_simple_consumer(client_config, group, TOPICS["NORMAL"], tag)
-    consumer = DecryptingSimpleConsumer(client, flaky, retry_delay=1)
+    consumer = DecryptingSimpleConsumer(client, flaky_reader, retry_delay=1)
     try:
         received = receive_decrypted(consumer, 1)
         assert [view.body for view in received] == [b"retried"]
         assert received[0].delivery_attempt == 2
-        assert flaky.calls == 2
+        assert received[0].key_id == kms.KEY_ID
+        assert kms.unavailable == 0
         consumer.ack(received[0])
     finally:
         consumer.shutdown()
