@@ -392,6 +392,8 @@ class DecryptingMessageListener(MessageListener):
             )
             return ConsumeResult.FAILURE
         topic = dead_letter_topic(consumer.consumer_group)
+        # NOTE: no test makes the proxy reject the move, so the fallback in the except
+        # branch has not been run.
         try:
             forward_to_dead_letter_queue(consumer, message, self.MAX_DELIVERY_ATTEMPTS)
         except Exception as failure:  # noqa: BLE001 - logged; redelivery is the fallback
