@@ -235,8 +235,17 @@ fn sentinel_keyring_text() -> Zeroizing<String> {
     text
 }
 
+/// A test directory, removed when dropped, also when the test fails.
+struct TestDir(std::path::PathBuf);
+
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A keyring file holding the sentinel KEK, mode 0600, in a fresh directory.
-fn sentinel_keyring_file() -> (std::path::PathBuf, std::path::PathBuf) {
+fn sentinel_keyring_file() -> (TestDir, std::path::PathBuf) {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let dir = std::env::temp_dir().join(format!(
@@ -255,7 +264,7 @@ fn sentinel_keyring_file() -> (std::path::PathBuf, std::path::PathBuf) {
         .expect("create the keyring file");
     file.write_all(sentinel_keyring_text().as_bytes())
         .expect("write the keyring file");
-    (dir, path)
+    (TestDir(dir), path)
 }
 
 fn backends() -> Vec<Backend> {
@@ -363,7 +372,7 @@ fn keyring_files_leave_no_kek_behind() {
     assert_eq!(parsed.list().len(), 2);
     drop(parsed);
     armed.check("keyring rotate and generate");
-    std::fs::remove_dir_all(dir).expect("remove the test directory");
+    drop(dir);
 }
 
 /// A provider whose generate callback returns the sentinel data keys in turn, wrapped by
@@ -597,5 +606,5 @@ fn debug_output_hides_keys_and_bodies() {
             "{what} shows a property value"
         );
     }
-    std::fs::remove_dir_all(dir).expect("remove the test directory");
+    drop(dir);
 }
