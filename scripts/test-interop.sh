@@ -17,11 +17,12 @@
 #   java   mqseal-rocketmq (EncryptingProducer, DecryptingMessageListenerConcurrently) on
 #          the remoting client, which reaches the proxy's embedded broker through the
 #          NameServer.
+#   java-grpc
+#          mqseal-rocketmq5 (EncryptingProducer, DecryptingSimpleConsumer) on
+#          rocketmq-client-java through the proxy's gRPC endpoint.
 #   python mqseal.rocketmq (EncryptingProducer, DecryptingSimpleConsumer) on
 #          rocketmq-python-client through the proxy's gRPC endpoint, in the virtualenv
 #          build/venv-interop with the versions of bindings/python/constraints-rocketmq.txt.
-# TODO: add the java-grpc leg (mqseal-rocketmq5 on rocketmq-client-java) once that module
-# exists.
 #
 # The proxy and the keyring live in a temporary state directory on free ports; everything
 # started here is stopped on every exit. The directory is deleted after a pass and kept
@@ -55,7 +56,8 @@ log() {
 log "building the CLI, the C library, the Java modules, the Python wheel and the C leg"
 cargo build --release -q -p mqseal-cli -p mqseal-ffi --manifest-path "$root/Cargo.toml"
 make -C "$root" --no-print-directory java-lib
-"$mvn" -B -q -f "$root/bindings/java/pom.xml" -pl mqseal-rocketmq -am install -DskipTests
+"$mvn" -B -q -f "$root/bindings/java/pom.xml" -pl mqseal-rocketmq,mqseal-rocketmq5 -am install \
+    -DskipTests
 wheel="$(PYTHON="$python" "$root/bindings/python/build-wheel.sh")"
 [[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
 "$venv/bin/pip" install --quiet -c "$root/bindings/python/constraints-rocketmq.txt" "${wheel}[rocketmq]"
@@ -64,7 +66,7 @@ wheel="$(PYTHON="$python" "$root/bindings/python/build-wheel.sh")"
 
 state="$(mktemp -d "${TMPDIR:-/tmp}/mqseal-test-interop.XXXXXX")"
 export MQSEAL_RMQ_DIR="$state/rmq"
-mkdir -p "$state/c" "$state/results"
+mkdir -p "$state/c" "$state/results" "$state/home"
 "$mvn" -B -q -f "$root/tests/interop/java/pom.xml" clean package dependency:build-classpath \
     -Dmdep.outputFile="$state/java.classpath"
 java_classpath="$root/tests/interop/java/target/classes:$(cat "$state/java.classpath")"
@@ -93,9 +95,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The remoting client logs under rocketmq.client.logRoot, rocketmq-client-java under
+# rocketmq.log.root; both stay in the state directory, and so does user.home.
 java_interop() {
-    java -Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
-        -Drocketmq.client.logRoot="$state/client-logs" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+    java -Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Duser.home="$state/home" \
+        -Drocketmq.client.logRoot="$state/client-logs" -Drocketmq.log.root="$state/client-logs" \
+        -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
         -cp "$java_classpath" io.mqseal.interop.InteropMain "$@"
 }
 
@@ -118,8 +123,8 @@ wait_ready() {
 }
 
 # --- RocketMQ: NameServer + Proxy in local mode ---------------------------------------------
-producers=(c java python)
-consumers=(c java python)
+producers=(c java java-grpc python)
+consumers=(c java java-grpc python)
 topics=()
 for language in "${producers[@]}"; do
     topics+=("interop-$language")
@@ -154,10 +159,11 @@ done
 # --- consumers first, then producers --------------------------------------------------------
 expected=$((count * 4 * ${#producers[@]}))
 results="$state/results"
-mkdir -p "$state/home"
-java_interop consume --namesrv "$MQSEAL_RMQ_NAMESRV_ADDR" --legs java,c --keyring "$keyring" \
-    --topics "$topic_list" --expect "$expected" --out-dir "$results" --timeout "$timeout" \
-    >"$results/java-consumer.log" 2>&1 &
+# One JVM runs the java, java-grpc and c carrier consumers, and one the three producers.
+java_legs=java,java-grpc,c
+java_interop consume --namesrv "$MQSEAL_RMQ_NAMESRV_ADDR" --endpoint "$MQSEAL_RMQ_PROXY_ENDPOINT" \
+    --legs "$java_legs" --keyring "$keyring" --topics "$topic_list" --expect "$expected" \
+    --out-dir "$results" --timeout "$timeout" >"$results/java-consumer.log" 2>&1 &
 java_consumer=$!
 consumer_pids+=("$java_consumer")
 python_interop consume --endpoint "$MQSEAL_RMQ_PROXY_ENDPOINT" --keyring "$keyring" \
@@ -169,8 +175,8 @@ wait_ready "$java_consumer" "$results/consumers.ready" "$results/java-consumer.l
 wait_ready "$python_consumer" "$results/python.ready" "$results/python-consumer.log" Python
 
 log "consumers ready; producing"
-java_interop produce --namesrv "$MQSEAL_RMQ_NAMESRV_ADDR" --legs java,c --keyring "$keyring" \
-    --key-id interop --count "$count" --c-dir "$state/c"
+java_interop produce --namesrv "$MQSEAL_RMQ_NAMESRV_ADDR" --endpoint "$MQSEAL_RMQ_PROXY_ENDPOINT" \
+    --legs "$java_legs" --keyring "$keyring" --key-id interop --count "$count" --c-dir "$state/c"
 python_interop produce --endpoint "$MQSEAL_RMQ_PROXY_ENDPOINT" --keyring "$keyring" \
     --key-id interop --count "$count"
 

@@ -1,6 +1,7 @@
 package io.mqseal.interop;
 
 import io.mqseal.MqsealCipher;
+import io.mqseal.rocketmq5.DecryptingSimpleConsumer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -14,12 +15,15 @@ import org.apache.rocketmq.client.producer.DefaultMQProducer;
  * Entry point of the Java side of the interop matrix, run by scripts/test-interop.sh.
  *
  * <pre>
- * produce --namesrv ADDR --legs java,c --keyring FILE --key-id ID --count N --c-dir DIR
- * consume --namesrv ADDR --legs java,c --keyring FILE --topics T1,T2 --expect N
- *         --out-dir DIR --timeout SECONDS
+ * produce --namesrv ADDR --endpoint HOST:PORT --legs java,java-grpc,c --keyring FILE
+ *         --key-id ID --count N --c-dir DIR
+ * consume --namesrv ADDR --endpoint HOST:PORT --legs java,java-grpc,c --keyring FILE
+ *         --topics T1,T2 --expect N --out-dir DIR --timeout SECONDS
  * </pre>
  *
- * The {@code java} leg encrypts and decrypts with mqseal-rocketmq. The {@code c} leg is a plain
+ * The {@code java} leg encrypts and decrypts with mqseal-rocketmq on the remoting client, through
+ * the NameServer. The {@code java-grpc} leg uses mqseal-rocketmq5 on rocketmq-client-java, through
+ * the proxy's gRPC endpoint. The {@code c} leg is a plain
  * RocketMQ client without mqseal that carries the C program's envelopes: it sends the files in
  * {@code --c-dir} and writes what it receives to {@code --out-dir} for the C program to decrypt.
  * {@code consume} writes {@code consumers.ready} to the output directory once its consumers have
@@ -51,6 +55,15 @@ public final class InteropMain {
                 Integer.parseInt(required(options, "count")));
         System.out.println("interop: java producer sent " + sent + " messages");
       }
+      if (legs.contains("java-grpc")) {
+        int sent =
+            new GrpcLeg(required(options, "endpoint"))
+                .send(
+                    Path.of(required(options, "keyring")),
+                    required(options, "key-id"),
+                    Integer.parseInt(required(options, "count")));
+        System.out.println("interop: java-grpc producer sent " + sent + " messages");
+      }
       if (legs.contains("c")) {
         int sent = Producers.sendCarried(producer, Path.of(required(options, "c-dir")));
         System.out.println("interop: c producer (plain carrier) sent " + sent + " messages");
@@ -72,6 +85,8 @@ public final class InteropMain {
     MqsealCipher cipher =
         MqsealCipher.builder().keyringPath(Path.of(required(options, "keyring"))).build();
     Results results = null;
+    Results grpcResults = null;
+    DecryptingSimpleConsumer grpcConsumer = null;
     Consumers.Carrier carrier = null;
     DefaultMQPushConsumer javaConsumer = null;
     DefaultMQPushConsumer carrierConsumer = null;
@@ -91,8 +106,23 @@ public final class InteropMain {
         carrier.register(carrierConsumer);
         carrierConsumer.start();
       }
+      if (legs.contains("java-grpc")) {
+        grpcResults = new Results("java-grpc", outDir.resolve("java-grpc.jsonl"), expected);
+        grpcConsumer = new GrpcLeg(required(options, "endpoint")).startConsumer(cipher, topics);
+      }
       Files.writeString(outDir.resolve("consumers.ready"), "ready\n");
       long deadline = System.nanoTime() + timeout * 1_000_000_000L;
+      // The push consumers receive on their own threads meanwhile.
+      if (grpcConsumer != null) {
+        GrpcLeg.receive(grpcConsumer, grpcResults, deadline);
+        if (grpcResults.arrivals().missing() > 0) {
+          System.err.println(
+              "interop: java-grpc consumer is missing "
+                  + grpcResults.arrivals().missing()
+                  + " messages");
+          status = 1;
+        }
+      }
       if (results != null && !results.arrivals().await(remaining(deadline))) {
         System.err.println(
             "interop: java consumer is missing " + results.arrivals().missing() + " messages");
@@ -109,6 +139,12 @@ public final class InteropMain {
       }
       if (carrierConsumer != null) {
         carrierConsumer.shutdown();
+      }
+      if (grpcConsumer != null) {
+        grpcConsumer.close();
+      }
+      if (grpcResults != null) {
+        grpcResults.close();
       }
       if (results != null) {
         results.close();
