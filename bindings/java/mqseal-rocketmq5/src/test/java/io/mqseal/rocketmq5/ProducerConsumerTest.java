@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.rocketmq.client.apis.consumer.PushConsumer;
 import org.apache.rocketmq.client.apis.message.Message;
+import org.apache.rocketmq.client.apis.message.MessageBuilder;
 import org.apache.rocketmq.client.apis.producer.Producer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -128,6 +129,7 @@ class ProducerConsumerTest {
     int perGroup = 12;
     List<String> groups = List.of("g-a", "g-b", "g-c");
     List<String> keys = new ArrayList<>();
+    String tamperedKey = "g-b-tampered-" + TestClients.randomHex(4);
     try (MqsealCipher cipher = TestClients.cipher(keyring);
         PushConsumer consumer =
             DecryptingMessageListener.builder(cipher, inbox)
@@ -148,6 +150,29 @@ class ProducerConsumerTest {
                   .setBody((group + ":" + i).getBytes(StandardCharsets.UTF_8))
                   .build());
         }
+        if (i == perGroup / 2) {
+          // An undecryptable message is dead-lettered and must not block its group.
+          Message encrypted =
+              facade.encrypt(
+                  TestClients.PROVIDER
+                      .newMessageBuilder()
+                      .setTopic(TestNames.FIFO)
+                      .setKeys(tamperedKey)
+                      .setMessageGroup("g-b")
+                      .setBody(TestClients.body(64))
+                      .build());
+          byte[] envelope = TestClients.bytes(encrypted.getBody());
+          envelope[envelope.length - 1] ^= 0x01;
+          MessageBuilder tampered =
+              TestClients.PROVIDER
+                  .newMessageBuilder()
+                  .setTopic(TestNames.FIFO)
+                  .setKeys(tamperedKey)
+                  .setMessageGroup("g-b")
+                  .setBody(envelope);
+          encrypted.getProperties().forEach(tampered::addProperty);
+          producer.send(tampered.build());
+        }
       }
       List<String> missing = inbox.await(keys, WAIT);
       assertTrue(missing.isEmpty(), "not delivered: " + missing);
@@ -165,6 +190,7 @@ class ProducerConsumerTest {
       }
       assertEquals(expected, order.subList(0, Math.min(order.size(), perGroup)), group);
     }
+    assertTrue(inbox.get(tamperedKey).isEmpty(), "the tampered message reached the application");
   }
 
   private static boolean contains(byte[] haystack, byte[] needle) {
