@@ -1,16 +1,8 @@
 package io.mqseal.rocketmq5;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import io.mqseal.rocketmq.common.testing.RmqHarness;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -50,15 +42,6 @@ public final class RocketMqProxy implements BeforeAllCallback {
   }
 
   private static Handle start() {
-    Path root = Path.of(System.getProperty("mqseal.root", "../../..")).toAbsolutePath().normalize();
-    Path script = root.resolve("tests/rocketmq/rmq.sh");
-    if (!Files.isExecutable(script)) {
-      throw new IllegalStateException(
-          "RocketMQ harness not found at "
-              + script
-              + "; set the system property mqseal.root to the repository root");
-    }
-    Map<String, String> environment = new HashMap<>();
     String endpoint = System.getenv("MQSEAL_RMQ_PROXY_ENDPOINT");
     boolean owned = endpoint == null || endpoint.isEmpty();
     String stateDir = System.getenv("MQSEAL_RMQ_DIR");
@@ -70,31 +53,25 @@ public final class RocketMqProxy implements BeforeAllCallback {
       }
       stateDir = Path.of("target", "rmq").toAbsolutePath().toString();
     }
-    environment.put("MQSEAL_RMQ_DIR", stateDir);
-    Handle handle = new Handle(script, environment, owned);
+    RmqHarness harness = RmqHarness.locate(Map.of("MQSEAL_RMQ_DIR", stateDir), owned);
     if (owned) {
-      Runtime.getRuntime().addShutdownHook(new Thread(handle::stopQuietly, "rmq-stop"));
-      handle.run(240, "start", "--proxy");
-      endpoint = handle.envValue("MQSEAL_RMQ_PROXY_ENDPOINT");
+      harness.start(240, "--proxy");
+      endpoint = harness.envValue("MQSEAL_RMQ_PROXY_ENDPOINT");
     }
-    handle.endpoint = endpoint;
-    TestNames.create(handle);
+    Handle handle = new Handle(harness, endpoint);
+    TestNames.create(harness);
     current = handle;
     return handle;
   }
 
-  /** The running proxy: its gRPC endpoint, and the rmq.sh that controls it. */
+  /** The running proxy: its gRPC endpoint, and the harness that controls it. */
   static final class Handle implements ExtensionContext.Store.CloseableResource {
-    private final Path script;
-    private final Map<String, String> environment;
-    private final boolean owned;
-    private volatile boolean stopped;
-    String endpoint;
+    private final RmqHarness harness;
+    private final String endpoint;
 
-    Handle(Path script, Map<String, String> environment, boolean owned) {
-      this.script = script;
-      this.environment = environment;
-      this.owned = owned;
+    Handle(RmqHarness harness, String endpoint) {
+      this.harness = harness;
+      this.endpoint = endpoint;
     }
 
     /** Returns the proxy's gRPC endpoint, {@code 127.0.0.1:PORT}. */
@@ -104,64 +81,7 @@ public final class RocketMqProxy implements BeforeAllCallback {
 
     @Override
     public void close() {
-      if (owned && !stopped) {
-        stopped = true;
-        run(120, "stop");
-      }
-    }
-
-    void stopQuietly() {
-      try {
-        close();
-      } catch (RuntimeException e) {
-        System.err.println("rmq.sh stop failed: " + e.getMessage());
-      }
-    }
-
-    String envValue(String name) {
-      for (String line : run(30, "env").split("\n")) {
-        String prefix = "export " + name + "=";
-        if (line.startsWith(prefix)) {
-          return line.substring(prefix.length()).replace("'", "");
-        }
-      }
-      throw new IllegalStateException("rmq.sh env printed no " + name);
-    }
-
-    /** Runs rmq.sh with {@code args} and returns its standard output; fails on a non-zero exit. */
-    String run(long timeoutSeconds, String... args) {
-      List<String> command = new ArrayList<>();
-      command.add(script.toString());
-      command.addAll(List.of(args));
-      ProcessBuilder builder = new ProcessBuilder(command);
-      builder.environment().putAll(environment);
-      builder.redirectError(ProcessBuilder.Redirect.INHERIT);
-      try {
-        Process process = builder.start();
-        byte[] output;
-        try (InputStream stdout = process.getInputStream()) {
-          output = stdout.readAllBytes();
-        }
-        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-          process.destroyForcibly();
-          throw new IllegalStateException(
-              "rmq.sh " + String.join(" ", args) + " timed out after " + timeoutSeconds + " s");
-        }
-        if (process.exitValue() != 0) {
-          throw new IllegalStateException(
-              "rmq.sh "
-                  + String.join(" ", args)
-                  + " failed with exit code "
-                  + process.exitValue()
-                  + "; its error output is in the test log");
-        }
-        return new String(output, StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new UncheckedIOException("failed to run " + script, e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while running rmq.sh", e);
-      }
+      harness.close();
     }
   }
 }

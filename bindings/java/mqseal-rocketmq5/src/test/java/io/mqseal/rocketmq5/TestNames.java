@@ -1,5 +1,6 @@
 package io.mqseal.rocketmq5;
 
+import io.mqseal.rocketmq.common.testing.RmqHarness;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 
@@ -41,7 +42,7 @@ final class TestNames {
   }
 
   /** Creates every topic with its message type, and the groups that need settings. */
-  static void create(RocketMqProxy.Handle proxy) {
+  static void create(RmqHarness proxy) {
     proxy.run(300, "topic", "--type", "NORMAL", NORMAL, LIMITS, SIMPLE, DEAD_LETTER, DEAD_LETTER_LATE);
     proxy.run(300, "topic", "--type", "DELAY", DELAY);
     proxy.run(300, "topic", "--type", "FIFO", FIFO);
