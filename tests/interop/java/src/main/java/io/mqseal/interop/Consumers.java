@@ -2,7 +2,6 @@ package io.mqseal.interop;
 
 import io.mqseal.EnvelopeInfo;
 import io.mqseal.MqsealCipher;
-import io.mqseal.MqsealException;
 import io.mqseal.rocketmq.DecryptingMessageListenerConcurrently;
 import java.io.BufferedOutputStream;
 import java.io.DataOutputStream;
@@ -48,13 +47,7 @@ final class Consumers {
     MessageListenerConcurrently application =
         (messages, context) -> {
           for (MessageExt message : messages) {
-            EnvelopeInfo info = header.get();
-            results.record(
-                message.getProperties(),
-                message.getBody(),
-                null,
-                info == null ? "none" : info.suite(),
-                info != null && info.compressed());
+            results.record(message.getProperties(), message.getBody(), null, header.get());
             delivered.set(true);
           }
           return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
@@ -66,12 +59,7 @@ final class Consumers {
         (MessageListenerConcurrently)
             (messages, context) -> {
               MessageExt received = messages.get(0);
-              EnvelopeInfo info = null;
-              try {
-                info = MqsealCipher.inspect(received.getBody());
-              } catch (MqsealException e) {
-                info = null;
-              }
+              EnvelopeInfo info = Variants.header(received.getBody());
               header.set(info);
               delivered.set(false);
               ConsumeConcurrentlyStatus status = decrypting.consumeMessage(messages, context);
@@ -80,8 +68,7 @@ final class Consumers {
                     received.getProperties(),
                     null,
                     "mqseal-rocketmq did not deliver the message (status " + status + ")",
-                    info == null ? "none" : info.suite(),
-                    info != null && info.compressed());
+                    info);
               }
               return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
             });

@@ -1,8 +1,6 @@
 package io.mqseal.interop;
 
-import io.mqseal.EnvelopeInfo;
 import io.mqseal.MqsealCipher;
-import io.mqseal.MqsealException;
 import io.mqseal.rocketmq5.DecryptedMessageView;
 import io.mqseal.rocketmq5.DecryptingSimpleConsumer;
 import io.mqseal.rocketmq5.EncryptingProducer;
@@ -52,13 +50,7 @@ final class GrpcLeg {
             .build()) {
       for (String suite : Variants.SUITES) {
         for (String compression : Variants.COMPRESSIONS) {
-          try (MqsealCipher cipher =
-              MqsealCipher.builder()
-                  .keyringPath(keyring)
-                  .keyIds(keyId)
-                  .suite(suite)
-                  .compression("on".equals(compression))
-                  .build()) {
+          try (MqsealCipher cipher = Variants.cipher(keyring, keyId, suite, compression)) {
             // Not closed: closing the facade would close the shared producer.
             EncryptingProducer encrypting =
                 EncryptingProducer.builder(producer, cipher).provider(provider).build();
@@ -108,18 +100,7 @@ final class GrpcLeg {
         ByteBuffer original = view.original().getBody();
         byte[] envelope = new byte[original.remaining()];
         original.duplicate().get(envelope);
-        EnvelopeInfo header = null;
-        try {
-          header = MqsealCipher.inspect(envelope);
-        } catch (MqsealException e) {
-          header = null;
-        }
-        results.record(
-            view.getProperties(),
-            view.bodyBytes(),
-            null,
-            header == null ? "none" : header.suite(),
-            header != null && header.compressed());
+        results.record(view.getProperties(), view.bodyBytes(), null, Variants.header(envelope));
         consumer.ack(view);
       }
     }

@@ -39,13 +39,7 @@ final class Producers {
     int sent = 0;
     for (String suite : Variants.SUITES) {
       for (String compression : Variants.COMPRESSIONS) {
-        try (MqsealCipher cipher =
-            MqsealCipher.builder()
-                .keyringPath(keyring)
-                .keyIds(keyId)
-                .suite(suite)
-                .compression("on".equals(compression))
-                .build()) {
+        try (MqsealCipher cipher = Variants.cipher(keyring, keyId, suite, compression)) {
           EncryptingProducer encrypting = EncryptingProducer.builder(producer, cipher).build();
           for (int sequence = 0; sequence < count; sequence++) {
             byte[] body = Variants.body("java", suite, compression, sequence);

@@ -1,5 +1,6 @@
 package io.mqseal.interop;
 
+import io.mqseal.EnvelopeInfo;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -30,15 +31,12 @@ final class Results implements AutoCloseable {
    * @param properties the received message's plain properties
    * @param body the decrypted body, or null when decryption failed
    * @param failure why decryption failed, or null
-   * @param headerSuite the suite in the envelope header
-   * @param headerCompressed the compressed flag in the envelope header
+   * @param header the received envelope's header, or null when the body was no envelope
    */
   synchronized void record(
-      Map<String, String> properties,
-      byte[] body,
-      String failure,
-      String headerSuite,
-      boolean headerCompressed) {
+      Map<String, String> properties, byte[] body, String failure, EnvelopeInfo header) {
+    String headerSuite = header == null ? "none" : header.suite();
+    boolean headerCompressed = header != null && header.compressed();
     String producer = properties.getOrDefault(Variants.PRODUCER, "unknown");
     String suite = properties.getOrDefault(Variants.SUITE, "unknown");
     String compression = properties.getOrDefault(Variants.COMPRESSION, "unknown");

@@ -1,6 +1,10 @@
 package io.mqseal.interop;
 
+import io.mqseal.EnvelopeInfo;
+import io.mqseal.MqsealCipher;
+import io.mqseal.MqsealException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -50,6 +54,25 @@ final class Variants {
           .append('\n');
     }
     return text.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Returns a producer's cipher for one variant; the caller closes it. */
+  static MqsealCipher cipher(Path keyring, String keyId, String suite, String compression) {
+    return MqsealCipher.builder()
+        .keyringPath(keyring)
+        .keyIds(keyId)
+        .suite(suite)
+        .compression("on".equals(compression))
+        .build();
+  }
+
+  /** Returns the envelope header of a received body, or null when the body is no envelope. */
+  static EnvelopeInfo header(byte[] body) {
+    try {
+      return MqsealCipher.inspect(body);
+    } catch (MqsealException e) {
+      return null;
+    }
   }
 
   static String sha256(byte[] data) {
