@@ -156,6 +156,23 @@ for suite in aes-256-gcm chacha20-poly1305; do
     done
 done
 
+# --- the verifier and the C consumer must be able to fail --------------------------------------
+if ! "$python" "$interop_py" self-test "$state/self-test" >"$state/self-test.log" 2>&1; then
+    cat "$state/self-test.log" >&2
+    log "the interop verifier accepts bad results; fix tests/interop/interop.py"
+    exit 1
+fi
+"$python" "$interop_py" c-retopic "$state/c/aes-256-gcm-on.sealed" "$state/c/aes-256-gcm-on.props" \
+    interop-elsewhere "$state/c/retopic.pairs" "$state/c/retopic.props"
+"$state/mqseal_interop" decrypt "$keyring" "$state/c/retopic.pairs" "$state/c/retopic.decrypted"
+"$python" "$interop_py" c-verify "$state/c/retopic.props" "$state/c/retopic.decrypted" \
+    "$state/c/retopic.jsonl"
+if grep -q '"ok": true' "$state/c/retopic.jsonl" || ! grep -q 'authentication_failed' "$state/c/retopic.jsonl"; then
+    cat "$state/c/retopic.jsonl" >&2
+    log "the C consumer accepted envelopes read under another topic than the one they were bound to"
+    exit 1
+fi
+
 # --- consumers first, then producers --------------------------------------------------------
 expected=$((count * 4 * ${#producers[@]}))
 results="$state/results"

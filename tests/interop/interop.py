@@ -13,6 +13,13 @@ Every language leg builds the same test bodies and sets the same plain propertie
   summary RESULTS_DIR --producers P,... --consumers C,... --count N
       Print the producer x consumer x suite x compression table and exit 1 unless every
       cell received COUNT distinct messages, all decrypted and verified.
+  c-retopic SEALED PROPS TOPIC PAIRS PAIR_PROPS
+      Pair the C producer's envelopes (SEALED, from mqseal_interop encrypt) with TOPIC as
+      the received topic, the input of mqseal_interop decrypt, for a check that the C
+      consumer rejects envelopes read under another topic.
+  self-test DIR
+      Check that check() and summary() reject a wrong body, a wrong header and a missing
+      message, so a passing matrix cannot come from a verifier that accepts anything.
 
 Records are a 4-byte big-endian length followed by that many bytes; property records hold
 "name=value" lines.
@@ -176,6 +183,21 @@ def c_verify(props_path: Path, decrypted_path: Path, out_path: Path) -> None:
             out.write(json.dumps(result) + "\n")
 
 
+def c_retopic(sealed_path: Path, props_path: Path, topic_name: str, pairs_path: Path,
+              pair_props_path: Path) -> None:
+    with open(sealed_path, "rb") as sealed, open(props_path, "rb") as props:
+        sealed_records = list(read_records(sealed))
+        props_records = list(read_records(props))
+    envelopes = sealed_records[0::2]
+    if len(envelopes) != len(props_records):
+        raise ValueError(f"{sealed_path} and {props_path} contain different numbers of messages")
+    with open(pairs_path, "wb") as pairs, open(pair_props_path, "wb") as pair_props:
+        for envelope, properties in zip(envelopes, props_records):
+            write_record(pairs, topic_name.encode())
+            write_record(pairs, envelope)
+            write_record(pair_props, properties)
+
+
 def summary(results_dir: Path, producers: List[str], consumers: List[str], count: int) -> int:
     """Print the matrix; return 0 when every cell contains COUNT verified messages."""
     good: Dict[tuple, set] = defaultdict(set)
@@ -218,6 +240,55 @@ def summary(results_dir: Path, producers: List[str], consumers: List[str], count
     return 0 if not failures else 1
 
 
+def self_test(directory: Path) -> int:
+    """Return 0 when the verifier rejects each kind of bad result, 1 otherwise."""
+    good_properties = interop_properties("c", "aes-256-gcm", "on", 0)
+    good_body = body("c", "aes-256-gcm", "on", 0)
+    aes = "aes-256-gcm"
+    cases = {
+        "a correct message": (check("c", good_properties, good_body, None, aes, True), True),
+        "a changed body": (check("c", good_properties, good_body + b"x", None, aes, True), False),
+        "another variant's body": (
+            check("c", good_properties, body("c", aes, "off", 0), None, aes, True),
+            False,
+        ),
+        "a wrong header suite": (
+            check("c", good_properties, good_body, None, "chacha20-poly1305", True),
+            False,
+        ),
+        "a missing compressed flag": (
+            check("c", good_properties, good_body, None, aes, False),
+            False,
+        ),
+        "a decryption failure": (
+            check("c", good_properties, None, "authentication_failed", aes, True),
+            False,
+        ),
+    }
+    failed = [name for name, (result, expected) in cases.items() if result["ok"] != expected]
+
+    # A full table for one producer and consumer, then the same with one message missing.
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for suite in SUITES:
+        for compression in COMPRESSIONS:
+            properties = interop_properties("c", suite, compression, 0)
+            decrypted = body("c", suite, compression, 0)
+            result = check("c", properties, decrypted, None, suite, compression == "on")
+            lines.append(json.dumps(result))
+    results = directory / "c.jsonl"
+    results.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # The tables go to standard output, which the caller shows only on failure.
+    if summary(directory, ["c"], ["c"], 1) != 0:
+        failed.append("a complete table")
+    results.write_text("\n".join(lines[1:]) + "\n", encoding="utf-8")
+    if summary(directory, ["c"], ["c"], 1) == 0:
+        failed.append("a table with a missing message")
+    for name in failed:
+        print(f"interop self-test: the verifier judged {name} wrongly", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -233,6 +304,14 @@ def main() -> int:
     table.add_argument("--producers", required=True)
     table.add_argument("--consumers", required=True)
     table.add_argument("--count", type=int, required=True)
+    retopic = commands.add_parser("c-retopic")
+    for name in ("sealed", "props"):
+        retopic.add_argument(name, type=Path)
+    retopic.add_argument("topic")
+    for name in ("pairs", "pair_props"):
+        retopic.add_argument(name, type=Path)
+    selftest = commands.add_parser("self-test")
+    selftest.add_argument("directory", type=Path)
     args = parser.parse_args()
 
     if args.command == "c-bodies":
@@ -241,6 +320,11 @@ def main() -> int:
     if args.command == "c-verify":
         c_verify(args.props, args.decrypted, args.out)
         return 0
+    if args.command == "c-retopic":
+        c_retopic(args.sealed, args.props, args.topic, args.pairs, args.pair_props)
+        return 0
+    if args.command == "self-test":
+        return self_test(args.directory)
     return summary(
         args.results_dir, args.producers.split(","), args.consumers.split(","), args.count
     )
