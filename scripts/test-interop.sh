@@ -8,7 +8,7 @@
 # decrypts every message of every producer, itself included. It checks the body's SHA-256,
 # the body itself and the envelope header's suite and compressed flag against the message's
 # plain interop-* properties. tests/interop/interop.py prints the producer x consumer x
-# suite x compression table and fails unless every cell holds COUNT verified messages.
+# suite x compression table and fails unless every cell contains COUNT verified messages.
 #
 # Legs:
 #   c      tests/interop/mqseal_interop.c encrypts and decrypts through the C ABI; a plain
