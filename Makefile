@@ -13,7 +13,9 @@ build:
 
 # --- Rust core ----------------------------------------------------------------
 # The workspace enables mqseal-core's pkcs11 feature, so its tests need SoftHSM2.
-test-rust: hsm-tools
+# The AWS KMS tests (crates/mqseal-core/tests/aws_kms.rs) start local-kms themselves;
+# scripts/install-tools.sh installs it.
+test-rust: hsm-tools c-tools
 	$(CARGO) test --workspace
 	$(CARGO) test -p mqseal-core --no-default-features --features rustcrypto
 	$(CARGO) test -p mqseal-core --features rustcrypto

@@ -461,6 +461,46 @@ typedef struct mqseal_counters {
      * Unwrapped data keys currently in the consumer cache.
      */
     uint64_t cached_keys;
+    /**
+     * Requests sent to key providers, retries and rotation checks included.
+     */
+    uint64_t provider_attempts;
+    /**
+     * Retries of transiently failed provider requests.
+     */
+    uint64_t provider_retries;
+    /**
+     * Provider requests that failed transiently (unavailable, throttled, timed out).
+     */
+    uint64_t provider_transient_failures;
+    /**
+     * Provider requests that failed permanently (denied, disabled, not found, invalid).
+     */
+    uint64_t provider_permanent_failures;
+    /**
+     * Total time of provider requests, in microseconds.
+     */
+    uint64_t provider_latency_us_total;
+    /**
+     * Longest provider request, in microseconds.
+     */
+    uint64_t provider_latency_us_max;
+    /**
+     * Times a provider's circuit breaker opened.
+     */
+    uint64_t breaker_opens;
+    /**
+     * Calls rejected at once because a circuit breaker was open.
+     */
+    uint64_t breaker_rejections;
+    /**
+     * Unwraps answered from the negative cache of unusable wrapped keys.
+     */
+    uint64_t negative_cache_hits;
+    /**
+     * Producer data keys replaced because a rotation check found a new primary KEK.
+     */
+    uint64_t rotations;
 } mqseal_counters;
 
 /**
@@ -787,12 +827,14 @@ int32_t mqseal_cipher_new(const struct mqseal_cipher_options *options, struct mq
 
 /**
  * Creates a cipher from configuration text (`key = value` lines, the format shared by
- * every mqseal binding: `provider`, `keyring.path`, `key_id`, `suite`, `limits.*`,
- * `cache.*`, `compression`, `max_body_len`, `context.store`) and writes it to `*out`;
- * free it with `mqseal_cipher_free`.
+ * every mqseal binding: `provider`, `keyring.path`, `aws_kms.*`, `key_id`, `suite`,
+ * `limits.*`, `cache.*`, `retry.*`, `breaker.*`, `rotation.check_seconds`,
+ * `compression`, `max_body_len`, `context.store`) and writes it to `*out`; free it with
+ * `mqseal_cipher_free`.
  *
- * `provider` may be NULL. When it is not NULL it is used in place of the configured
- * provider (required with `provider = callback`).
+ * `provider` may be NULL. When it is not NULL it takes the place of `callback` in the
+ * `provider` list, or, when the list has no `callback`, replaces the configured
+ * providers.
  *
  * Errors: `MQSEAL_NULL_ARGUMENT`; `MQSEAL_INVALID_CONFIG` naming the line for an unknown
  * key or a bad value, or when the keyring cannot be opened.

@@ -2,6 +2,7 @@
 # Installs the tools the C ABI build needs, at pinned versions, when they are missing.
 #   cbindgen 0.29.4  generates include/mqseal.h (make header / make check-header)
 #   cargo-fuzz 0.13.2 and the nightly toolchain run the fuzz targets (make fuzz-smoke)
+#   local-kms        the AWS KMS test server (tests/kms/local-kms.sh), with go install
 # gcc and valgrind come from Debian packages (make test-c); they are installed with
 # apt-get only when absent and when running as root.
 # Safe to run repeatedly: each tool is installed only when absent or at another version.
@@ -34,6 +35,8 @@ if [ "${1:-}" = softhsm ]; then
 fi
 
 CBINDGEN_VERSION=0.29.4
+LOCAL_KMS_MODULE=github.com/nsmithuk/local-kms
+LOCAL_KMS_VERSION=v0.0.0-20260228092603-2a5e92d09ab6
 
 have_cbindgen() {
     command -v cbindgen >/dev/null 2>&1 &&
@@ -56,6 +59,23 @@ if [ "$(cargo fuzz --version 2>/dev/null || true)" != "cargo-fuzz ${CARGO_FUZZ_V
     cargo install cargo-fuzz --version "${CARGO_FUZZ_VERSION}" --locked
 fi
 
+GO="$(command -v go || echo /usr/local/go/bin/go)"
+have_local_kms() {
+    local bin
+    bin="$("$GO" env GOPATH)/bin/local-kms"
+    [ -x "$bin" ] && "$GO" version -m "$bin" 2>/dev/null |
+        grep -q "mod[[:space:]]*${LOCAL_KMS_MODULE}[[:space:]]*${LOCAL_KMS_VERSION}"
+}
+
+if [ ! -x "$GO" ]; then
+    echo "install-tools: go is missing, so local-kms cannot be installed; install Go 1.22 or newer" >&2
+    exit 1
+fi
+if ! have_local_kms; then
+    echo "install-tools: installing local-kms ${LOCAL_KMS_VERSION}" >&2
+    "$GO" install "${LOCAL_KMS_MODULE}@${LOCAL_KMS_VERSION}"
+fi
+
 missing=()
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
@@ -71,4 +91,4 @@ if [ "${#missing[@]}" -gt 0 ]; then
     fi
 fi
 
-echo "install-tools: $(cbindgen --version), $(cargo fuzz --version), $(gcc --version | head -n1), $(valgrind --version)" >&2
+echo "install-tools: $(cbindgen --version), $(cargo fuzz --version), $(gcc --version | head -n1), $(valgrind --version), local-kms ${LOCAL_KMS_VERSION}" >&2

@@ -999,10 +999,19 @@ static void test_callback_provider(void) {
     CHECK_STATUS(mqseal_cipher_decrypt(consumer, mqseal_buffer_data(env), mqseal_buffer_len(env),
                                        ctx, &plain, NULL, NULL),
                  MQSEAL_PROVIDER_INVALID_RESPONSE);
+    /* An invalid response is remembered for the wrapped key (the negative cache), so the
+     * provider is asked again only after the caches are cleared. */
+    const int unwraps_before = atomic_load(&kms.unwraps);
+    CHECK_STATUS(mqseal_cipher_decrypt(consumer, mqseal_buffer_data(env), mqseal_buffer_len(env),
+                                       ctx, &plain, NULL, NULL),
+                 MQSEAL_PROVIDER_INVALID_RESPONSE);
+    CHECK(atomic_load(&kms.unwraps) == unwraps_before);
+    CHECK_OK(mqseal_cipher_clear_caches(consumer));
     kms.fail_unwrap = MQSEAL_BUFFER_TOO_SMALL; /* a code that makes no sense here */
     CHECK_STATUS(mqseal_cipher_decrypt(consumer, mqseal_buffer_data(env), mqseal_buffer_len(env),
                                        ctx, &plain, NULL, NULL),
                  MQSEAL_PROVIDER_INVALID_RESPONSE);
+    CHECK_OK(mqseal_cipher_clear_caches(consumer));
     kms.fail_unwrap = 0;
     CHECK_OK(mqseal_cipher_decrypt(consumer, mqseal_buffer_data(env), mqseal_buffer_len(env), ctx,
                                    &plain, NULL, NULL));
@@ -1010,6 +1019,7 @@ static void test_callback_provider(void) {
     mqseal_counters k;
     CHECK_OK(mqseal_cipher_counters(consumer, &k));
     CHECK(k.provider_failures == 5);
+    CHECK(k.negative_cache_hits == 1);
 
     /* A failing wrap callback, and a callback reporting a bad length. */
     mqseal_buffer *b = NULL;

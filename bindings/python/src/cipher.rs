@@ -549,10 +549,15 @@ fn from_config_text(
         let cipher = settings.build(Some(provider))?;
         return Ok(PyCipher::open(py, cipher, &source, true));
     }
-    let source = match &settings.provider {
-        ProviderConfig::Keyring { path } => format!("{source}, keyring {}", path.display()),
-        _ => source.to_owned(),
-    };
+    let mut source = source.to_owned();
+    for provider in &settings.providers {
+        match provider {
+            ProviderConfig::Keyring { path } => {
+                source.push_str(&format!(", keyring {}", path.display()));
+            }
+            other => source.push_str(&format!(", {}", other.name())),
+        }
+    }
     let cipher = settings.build(None)?;
     Ok(PyCipher::open(py, cipher, &source, false))
 }

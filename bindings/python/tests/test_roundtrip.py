@@ -239,7 +239,19 @@ def test_counters(cipher: mqseal.Cipher) -> None:
         "provider_calls",
         "provider_failures",
         "data_keys_created",
+        "provider_attempts",
+        "provider_retries",
+        "provider_transient_failures",
+        "provider_permanent_failures",
+        "provider_latency_us_total",
+        "provider_latency_us_max",
+        "breaker_opens",
+        "breaker_rejections",
+        "negative_cache_hits",
+        "rotations",
     }
+    assert counters["provider_attempts"] == counters["provider_calls"]
+    assert counters["provider_latency_us_max"] <= counters["provider_latency_us_total"]
 
 
 def test_from_config_text_and_file(keyring_path: Path, tmp_path: Path) -> None:

@@ -30,14 +30,20 @@ fn key_store(source: &KeySource, command: &str) -> Result<KeyStore, CliError> {
     };
     let text = fs::read_to_string(config)
         .map_err(|e| CliError::io("read configuration file", config, &e))?;
-    match Settings::parse(&text)?.provider {
-        ProviderConfig::Keyring { path } => Ok(KeyStore::Keyring(path)),
-        #[cfg(feature = "pkcs11")]
-        ProviderConfig::Pkcs11(settings) => Ok(KeyStore::Pkcs11(
-            mqseal_core::provider::Pkcs11Provider::open(&settings)?,
-        )),
-        _ => Err(unsupported_provider(command, config)),
+    // The first keyring or PKCS#11 token in the provider list holds the keys.
+    for provider in Settings::parse(&text)?.providers {
+        match provider {
+            ProviderConfig::Keyring { path } => return Ok(KeyStore::Keyring(path)),
+            #[cfg(feature = "pkcs11")]
+            ProviderConfig::Pkcs11(settings) => {
+                return Ok(KeyStore::Pkcs11(
+                    mqseal_core::provider::Pkcs11Provider::open(&settings)?,
+                ));
+            }
+            _ => {}
+        }
     }
+    Err(unsupported_provider(command, config))
 }
 
 fn unsupported_provider(command: &str, config: &Path) -> CliError {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::clock;
 
 use crate::dek::DerivedKeys;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::fork;
 use crate::limits::UsageLimits;
 
@@ -18,6 +18,11 @@ pub(crate) struct ActiveKey {
     pub(crate) keys: Arc<DerivedKeys>,
     /// Magic, version, suite, a zero flag byte, and the wrapped keys.
     pub(crate) prefix: Vec<u8>,
+    /// Key id and key version of each wrapped key, in the order of the configured key ids.
+    pub(crate) wrapped: Vec<(String, u32)>,
+    /// Time of the next rotation check in [`clock::now_millis`] milliseconds; `u64::MAX`
+    /// when checks are off.
+    next_rotation_check: AtomicU64,
     fork_generation: u64,
     /// Expiry time in [`clock::now_millis`] milliseconds.
     expires: u64,
@@ -28,10 +33,23 @@ pub(crate) struct ActiveKey {
 }
 
 impl ActiveKey {
-    pub(crate) fn new(keys: Arc<DerivedKeys>, prefix: Vec<u8>, limits: &UsageLimits) -> Self {
+    pub(crate) fn new(
+        keys: Arc<DerivedKeys>,
+        prefix: Vec<u8>,
+        wrapped: Vec<(String, u32)>,
+        limits: &UsageLimits,
+        rotation_check: Duration,
+    ) -> Self {
+        let next_check = if rotation_check.is_zero() {
+            u64::MAX
+        } else {
+            clock::now_millis().saturating_add(clock::millis(rotation_check))
+        };
         ActiveKey {
             keys,
             prefix,
+            wrapped,
+            next_rotation_check: AtomicU64::new(next_check),
             fork_generation: fork::generation(),
             expires: clock::now_millis().saturating_add(clock::millis(limits.max_age)),
             max_messages: limits.max_messages,
@@ -62,6 +80,20 @@ impl ActiveKey {
             return None;
         }
         u32::try_from(sequence).ok()
+    }
+
+    /// Returns true for exactly one caller once the rotation check is due, and moves the
+    /// next check `interval` later.
+    pub(crate) fn claim_rotation_check(&self, interval: Duration) -> bool {
+        let due = self.next_rotation_check.load(Ordering::Relaxed);
+        let now = clock::now_millis();
+        if now < due {
+            return false;
+        }
+        let next = now.saturating_add(clock::millis(interval));
+        self.next_rotation_check
+            .compare_exchange(due, next, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
     }
 
     /// Marks the key as used up so the next reservation replaces it.
@@ -245,5 +277,83 @@ impl ConsumerCache {
 
     pub(crate) fn len(&self) -> usize {
         self.entries.read().map(|e| e.len()).unwrap_or(0)
+    }
+}
+
+/// Most wrapped keys the negative cache remembers; the entry closest to expiry goes first.
+const NEGATIVE_CAPACITY: usize = 1024;
+
+/// Wrapped keys whose unwrap gave unusable key material, with the error, so that a
+/// consumer does not ask the provider again for every message that carries them.
+pub(crate) struct NegativeCache {
+    entries: Mutex<HashMap<Vec<u8>, (u64, Error)>>,
+    /// Time to live in milliseconds; 0 disables the cache.
+    ttl: u64,
+}
+
+impl NegativeCache {
+    pub(crate) fn new(ttl: Duration) -> Self {
+        NegativeCache {
+            entries: Mutex::new(HashMap::new()),
+            ttl: clock::millis(ttl),
+        }
+    }
+
+    /// Returns true for errors that the same wrapped key would give again: key material
+    /// of the wrong length, a failed key commitment or a failed unwrap check.
+    pub(crate) fn applies_to(error: &Error) -> bool {
+        matches!(
+            error.code(),
+            ErrorCode::ProviderInvalidResponse
+                | ErrorCode::KeyCommitmentMismatch
+                | ErrorCode::AuthenticationFailed
+        )
+    }
+
+    pub(crate) fn get(&self, key: &[u8]) -> Option<Error> {
+        if self.ttl == 0 {
+            return None;
+        }
+        let entries = self.entries.lock().ok()?;
+        let (expires, error) = entries.get(key)?;
+        (clock::now_millis() < *expires).then(|| error.clone())
+    }
+
+    pub(crate) fn insert(&self, key: &[u8], error: &Error) {
+        if self.ttl == 0 {
+            return;
+        }
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        let now = clock::now_millis();
+        entries.retain(|_, (expires, _)| now < *expires);
+        if entries.len() >= NEGATIVE_CAPACITY
+            && let Some(first) = entries
+                .iter()
+                .min_by_key(|(_, (expires, _))| *expires)
+                .map(|(k, _)| k.clone())
+        {
+            entries.remove(&first);
+        }
+        let message = format!(
+            "{} (remembered for up to {} s: the provider is not asked again for this wrapped key \
+             before cache.negative_ttl_seconds pass)",
+            error.message(),
+            self.ttl / 1000
+        );
+        entries.insert(
+            key.to_vec(),
+            (
+                now.saturating_add(self.ttl),
+                Error::new(error.code(), message),
+            ),
+        );
+    }
+
+    pub(crate) fn clear(&self) {
+        if let Ok(mut e) = self.entries.lock() {
+            e.clear();
+        }
     }
 }

@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use crate::attrs::{Attributes, Context, Properties};
 use crate::buf::{ByteSink, InlineBuf};
-use crate::cache::{ActiveKey, ConsumerCache, ProducerSlot};
+use crate::cache::{ActiveKey, ConsumerCache, NegativeCache, ProducerSlot};
 use crate::counters::{CounterSnapshot, Counters};
 use crate::dek::{DataKey, DerivedKeys, WrappedKey};
 use crate::envelope::{
@@ -19,6 +19,7 @@ use crate::error::{Error, ErrorCode, Result, quote_short};
 use crate::fork;
 use crate::limits::UsageLimits;
 use crate::provider::KeyProvider;
+use crate::provider::resilient::{ResilienceConfig, Resilient};
 use crate::suite::{Backend, Suite, TAG_LEN};
 
 /// Largest body the cipher accepts, so that every envelope fits a Java array: 1 GiB.
@@ -31,6 +32,8 @@ pub const DEFAULT_CACHE_CAPACITY: usize = 1000;
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(3600);
 /// Default body size from which compression is tried, when it is enabled: 1 KiB.
 pub const DEFAULT_COMPRESSION_MIN_SIZE: usize = 1024;
+/// Default time between a producer's checks for a new primary KEK version: one minute.
+pub const DEFAULT_ROTATION_CHECK: Duration = Duration::from_secs(60);
 
 /// Settings of a [`Cipher`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,6 +60,12 @@ pub struct CipherConfig {
     pub max_body_len: usize,
     /// Store the context in the header, so a consumer can decrypt without supplying it.
     pub store_context: bool,
+    /// Retries, circuit breaker and negative cache around every provider.
+    pub resilience: ResilienceConfig,
+    /// Time between a producer's checks for a new primary KEK version (a new keyring
+    /// version, an alias pointing to another KMS key); zero checks only on
+    /// [`Cipher::rotate`].
+    pub rotation_check: Duration,
 }
 
 impl Default for CipherConfig {
@@ -72,6 +81,8 @@ impl Default for CipherConfig {
             compression_min_size: DEFAULT_COMPRESSION_MIN_SIZE,
             max_body_len: DEFAULT_MAX_BODY_LEN,
             store_context: false,
+            resilience: ResilienceConfig::default(),
+            rotation_check: DEFAULT_ROTATION_CHECK,
         }
     }
 }
@@ -80,6 +91,7 @@ impl CipherConfig {
     /// Checks every setting.
     pub fn validate(&self) -> Result<()> {
         self.limits.validate()?;
+        self.resilience.validate()?;
         if self.max_body_len == 0 || self.max_body_len > MAX_BODY_LEN {
             return Err(Error::config(format!(
                 "max_body_len = {} is outside 1..={MAX_BODY_LEN}",
@@ -153,7 +165,8 @@ struct Inner {
     providers: Vec<Arc<dyn KeyProvider>>,
     producer: ProducerSlot,
     consumer: ConsumerCache,
-    counters: Counters,
+    negative: NegativeCache,
+    counters: Arc<Counters>,
 }
 
 /// Encrypts and decrypts message bodies. Cheap to clone; clones share caches and
@@ -241,7 +254,8 @@ impl PlaintextLayout<'_> {
 
 impl Cipher {
     /// Creates a cipher. Providers are consulted in order: the first that recognizes a
-    /// key id wraps and unwraps for it.
+    /// key id wraps and unwraps for it. Each provider is wrapped in the resilience layer
+    /// that `config.resilience` configures.
     pub fn new(config: CipherConfig, providers: Vec<Arc<dyn KeyProvider>>) -> Result<Cipher> {
         config.validate()?;
         if providers.is_empty() {
@@ -258,13 +272,26 @@ impl Cipher {
         }
         fork::install();
         let consumer = ConsumerCache::new(config.cache_capacity, config.cache_ttl);
+        let negative = NegativeCache::new(config.resilience.negative_ttl);
+        let counters = Arc::new(Counters::default());
+        let providers = providers
+            .into_iter()
+            .map(|p| {
+                Arc::new(Resilient::new(
+                    p,
+                    config.resilience.clone(),
+                    counters.clone(),
+                )) as Arc<dyn KeyProvider>
+            })
+            .collect();
         Ok(Cipher {
             inner: Arc::new(Inner {
                 config,
                 providers,
                 producer: ProducerSlot::default(),
                 consumer,
-                counters: Counters::default(),
+                negative,
+                counters,
             }),
         })
     }
@@ -285,18 +312,48 @@ impl Cipher {
     }
 
     /// Drops the producer's data key, so the next message gets a new data key wrapped
-    /// under the current primary KEK version. Cached consumer keys are kept.
+    /// under the current primary KEK version. Providers first reload what they keep in
+    /// memory (a keyring re-reads its file); a provider that fails to reload keeps its
+    /// previous contents. Cached consumer keys are kept.
     pub fn rotate(&self) {
+        for p in &self.inner.providers {
+            // NOTE: a failed reload is not reported, because rotate returns nothing in
+            // every binding; the next rotation check reloads again.
+            let _ = p.refresh();
+        }
         if let Some(k) = self.inner.producer.current() {
             k.retire();
         }
         self.inner.producer.clear();
     }
 
-    /// Drops every cached data key, producer and consumer.
+    /// Drops every cached data key, producer and consumer, and the negative cache.
     pub fn clear_caches(&self) {
         self.rotate();
         self.inner.consumer.clear();
+        self.inner.negative.clear();
+    }
+
+    /// Asks the providers whether the primary KEK behind each configured key id changed
+    /// since `key` was made, and retires `key` when one did. A provider that fails leaves
+    /// the key in use: producers keep sending with a valid data key during an outage.
+    fn check_rotation(&self, key: &ActiveKey) {
+        for (id, made_with) in self.inner.config.key_ids.iter().zip(&key.wrapped) {
+            let Ok(provider) = self.provider_for(id) else {
+                continue;
+            };
+            if provider.refresh().is_err() {
+                continue;
+            }
+            match provider.current_primary(id) {
+                Ok(Some(now)) if &now != made_with => {
+                    key.retire();
+                    Counters::add(&self.inner.counters.rotations);
+                    return;
+                }
+                _ => {}
+            }
+        }
     }
 
     fn provider_for(&self, key_id: &str) -> Result<&Arc<dyn KeyProvider>> {
@@ -333,6 +390,10 @@ impl Cipher {
         }
         let keys = Arc::new(DerivedKeys::derive(&dek, cfg.suite, cfg.backend)?);
         let prefix = envelope::write_key_prefix(cfg.suite, &wrapped)?;
+        let made_with = wrapped
+            .iter()
+            .map(|w| (w.key_id.clone(), w.key_version))
+            .collect();
         let consumer_key = consumer_cache_key(
             cfg.suite,
             &wrapped[0].key_id,
@@ -342,7 +403,13 @@ impl Cipher {
         // The same derived keys also decrypt this process's own envelopes without an unwrap.
         self.inner.consumer.insert(consumer_key, keys.clone());
         Counters::add(&self.inner.counters.data_keys_created);
-        Ok(ActiveKey::new(keys, prefix, &cfg.limits))
+        Ok(ActiveKey::new(
+            keys,
+            prefix,
+            made_with,
+            &cfg.limits,
+            cfg.rotation_check,
+        ))
     }
 
     /// Returns the producer's key with a reserved sequence number for `len` bytes.
@@ -360,6 +427,11 @@ impl Cipher {
         let mut first = true;
         loop {
             let current = self.inner.producer.current();
+            if let Some(key) = &current
+                && key.claim_rotation_check(self.inner.config.rotation_check)
+            {
+                self.check_rotation(key);
+            }
             if let Some(key) = &current
                 && let Some(seq) = key.reserve(len64)
             {
@@ -599,6 +671,11 @@ impl Cipher {
                 continue;
             };
             let ck = cache_key_of(env.suite, entry, &mut stack);
+            if let Some(e) = self.inner.negative.get(&ck) {
+                Counters::add(&self.inner.counters.negative_cache_hits);
+                first_error = first_error.or(Some(e));
+                continue;
+            }
             let loaded = self.inner.consumer.get_or_load(&ck, || {
                 let wrapped = entry.to_wrapped_key();
                 let dek = self.call_provider(|| provider.unwrap(&wrapped))?;
@@ -606,6 +683,11 @@ impl Cipher {
                 keys.verify_commitment(env.commitment)?;
                 Ok(keys)
             });
+            if let Err(e) = &loaded
+                && NegativeCache::applies_to(e)
+            {
+                self.inner.negative.insert(&ck, e);
+            }
             match loaded {
                 Ok((keys, _)) => return Ok((keys, i)),
                 Err(e) if e.is_retryable() => retryable = retryable.or(Some(e)),

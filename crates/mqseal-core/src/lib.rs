@@ -29,9 +29,10 @@ mod suite;
 pub use attrs::{Attributes, Context, Properties};
 pub use cipher::{
     Cipher, CipherConfig, DEFAULT_CACHE_CAPACITY, DEFAULT_CACHE_TTL, DEFAULT_COMPRESSION_MIN_SIZE,
-    DEFAULT_MAX_BODY_LEN, DecryptInfo, Decrypted, EncryptOptions, MAX_BODY_LEN,
+    DEFAULT_MAX_BODY_LEN, DEFAULT_ROTATION_CHECK, DecryptInfo, Decrypted, EncryptOptions,
+    MAX_BODY_LEN,
 };
-pub use counters::CounterSnapshot;
+pub use counters::{COUNTER_FIELDS, CounterSnapshot};
 pub use dek::{COMMITMENT_LEN, DataKey, WrappedKey};
 pub use envelope::{Envelope, EnvelopeInfo, looks_encrypted};
 pub use error::{Error, ErrorCode, Result};
@@ -39,7 +40,7 @@ pub use limits::{
     DEFAULT_MAX_AGE, DEFAULT_MAX_BYTES, DEFAULT_MAX_MESSAGES, HARD_MAX_BYTES, HARD_MAX_MESSAGES,
     UsageLimits,
 };
-pub use provider::{CallbackProvider, KeyProvider, LocalKeyring};
+pub use provider::{CallbackProvider, KeyProvider, LocalKeyring, ResilienceConfig};
 pub use suite::{Backend, KEY_LEN, NONCE_LEN, Suite, TAG_LEN};
 
 /// Version of this crate, as in `Cargo.toml`.

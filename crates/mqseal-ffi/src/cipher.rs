@@ -106,6 +106,26 @@ pub struct mqseal_counters {
     pub data_keys_created: u64,
     /// Unwrapped data keys currently in the consumer cache.
     pub cached_keys: u64,
+    /// Requests sent to key providers, retries and rotation checks included.
+    pub provider_attempts: u64,
+    /// Retries of transiently failed provider requests.
+    pub provider_retries: u64,
+    /// Provider requests that failed transiently (unavailable, throttled, timed out).
+    pub provider_transient_failures: u64,
+    /// Provider requests that failed permanently (denied, disabled, not found, invalid).
+    pub provider_permanent_failures: u64,
+    /// Total time of provider requests, in microseconds.
+    pub provider_latency_us_total: u64,
+    /// Longest provider request, in microseconds.
+    pub provider_latency_us_max: u64,
+    /// Times a provider's circuit breaker opened.
+    pub breaker_opens: u64,
+    /// Calls rejected at once because a circuit breaker was open.
+    pub breaker_rejections: u64,
+    /// Unwraps answered from the negative cache of unusable wrapped keys.
+    pub negative_cache_hits: u64,
+    /// Producer data keys replaced because a rotation check found a new primary KEK.
+    pub rotations: u64,
 }
 
 /// What decryption reports besides the body.
@@ -256,6 +276,7 @@ pub unsafe extern "C" fn mqseal_cipher_new(
             compression_min_size: o.compression_min_size,
             max_body_len: o.max_body_len,
             store_context: o.store_context,
+            ..CipherConfig::default()
         };
         let mut providers: Vec<Arc<dyn KeyProvider>> = Vec::new();
         if let Some(p) = provider {
@@ -280,12 +301,14 @@ fn from_settings(
 }
 
 /// Creates a cipher from configuration text (`key = value` lines, the format shared by
-/// every mqseal binding: `provider`, `keyring.path`, `key_id`, `suite`, `limits.*`,
-/// `cache.*`, `compression`, `max_body_len`, `context.store`) and writes it to `*out`;
-/// free it with `mqseal_cipher_free`.
+/// every mqseal binding: `provider`, `keyring.path`, `aws_kms.*`, `key_id`, `suite`,
+/// `limits.*`, `cache.*`, `retry.*`, `breaker.*`, `rotation.check_seconds`,
+/// `compression`, `max_body_len`, `context.store`) and writes it to `*out`; free it with
+/// `mqseal_cipher_free`.
 ///
-/// `provider` may be NULL. When it is not NULL it is used in place of the configured
-/// provider (required with `provider = callback`).
+/// `provider` may be NULL. When it is not NULL it takes the place of `callback` in the
+/// `provider` list, or, when the list has no `callback`, replaces the configured
+/// providers.
 ///
 /// Errors: `MQSEAL_NULL_ARGUMENT`; `MQSEAL_INVALID_CONFIG` naming the line for an unknown
 /// key or a bad value, or when the keyring cannot be opened.
@@ -825,6 +848,16 @@ pub unsafe extern "C" fn mqseal_cipher_counters(
             provider_failures: s.provider_failures,
             data_keys_created: s.data_keys_created,
             cached_keys: u64::try_from(cipher.cached_keys()).unwrap_or(u64::MAX),
+            provider_attempts: s.provider_attempts,
+            provider_retries: s.provider_retries,
+            provider_transient_failures: s.provider_transient_failures,
+            provider_permanent_failures: s.provider_permanent_failures,
+            provider_latency_us_total: s.provider_latency_us_total,
+            provider_latency_us_max: s.provider_latency_us_max,
+            breaker_opens: s.breaker_opens,
+            breaker_rejections: s.breaker_rejections,
+            negative_cache_hits: s.negative_cache_hits,
+            rotations: s.rotations,
         });
         Ok(())
     })

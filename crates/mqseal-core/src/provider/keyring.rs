@@ -29,6 +29,8 @@ use crate::suite::KEY_LEN;
 
 const HEADER: &str = "mqseal-keyring 1";
 const WRAPPED_LEN: usize = KEY_LEN + 8;
+/// Key id prefixes of other providers, which the keyring does not claim.
+const FOREIGN_PREFIXES: [&str; 3] = ["arn:", "alias/", "pkcs11:"];
 
 /// The parsed contents of a keyring file. `Debug` prints names and versions only.
 #[derive(Clone, Default)]
@@ -486,8 +488,10 @@ impl KeyProvider for LocalKeyring {
         "keyring"
     }
 
+    /// Recognizes every valid key name except the ids of other providers: AWS KMS ARNs
+    /// and aliases (`arn:`, `alias/`) and PKCS#11 labels (`pkcs11:`).
     fn recognizes(&self, key_id: &str) -> bool {
-        is_valid_name(key_id)
+        is_valid_name(key_id) && !FOREIGN_PREFIXES.iter().any(|p| key_id.starts_with(p))
     }
 
     fn wrap(&self, key_id: &str, dek: &DataKey) -> Result<WrappedKey> {
@@ -522,6 +526,10 @@ impl KeyProvider for LocalKeyring {
 
     fn primary_version(&self, key_id: &str) -> Result<Option<u32>> {
         Ok(Some(self.read()?.primary(key_id)?.0))
+    }
+
+    fn refresh(&self) -> Result<()> {
+        self.reload()
     }
 }
 

@@ -1,14 +1,20 @@
 //! Key providers: the holders of key-encryption keys (KEKs) that wrap data keys.
 
+#[cfg(feature = "aws-kms")]
+mod aws_kms;
 mod callback;
 mod keyring;
 #[cfg(feature = "pkcs11")]
 mod pkcs11;
+pub(crate) mod resilient;
 
+#[cfg(feature = "aws-kms")]
+pub use aws_kms::AwsKms;
 pub use callback::{CallbackProvider, GenerateFn, UnwrapFn, WrapFn};
 pub use keyring::{KeyringFile, LocalKeyring};
 #[cfg(feature = "pkcs11")]
 pub use pkcs11::{KEY_ID_PREFIX as PKCS11_KEY_ID_PREFIX, Pkcs11Provider};
+pub use resilient::ResilienceConfig;
 
 use crate::dek::{DataKey, WrappedKey};
 use crate::error::Result;
@@ -47,5 +53,22 @@ pub trait KeyProvider: Send + Sync {
     fn primary_version(&self, key_id: &str) -> Result<Option<u32>> {
         let _ = key_id;
         Ok(None)
+    }
+
+    /// Returns the key id and key version that `wrap` of `key_id` would record now, or
+    /// `None` when the provider cannot tell. A producer compares them with its current
+    /// data key's wrapped keys to apply a rotation (`rotation.check_seconds`). A KMS
+    /// provider resolves an alias here; the default takes [`Self::primary_version`].
+    fn current_primary(&self, key_id: &str) -> Result<Option<(String, u32)>> {
+        Ok(self
+            .primary_version(key_id)?
+            .map(|version| (key_id.to_owned(), version)))
+    }
+
+    /// Reloads what the provider keeps in memory from its source, so that a rotation
+    /// made by another process applies: a keyring re-reads its file. The default does
+    /// nothing.
+    fn refresh(&self) -> Result<()> {
+        Ok(())
     }
 }

@@ -284,6 +284,12 @@ class CipherRoundTripTest {
     assertEquals(1, counters.dataKeysCreated());
     assertTrue(counters.providerCalls() >= 1);
     assertEquals(0, counters.providerFailures());
+    assertEquals(counters.providerCalls(), counters.providerAttempts());
+    assertEquals(0, counters.providerRetries());
+    assertEquals(0, counters.providerTransientFailures());
+    assertEquals(0, counters.breakerOpens());
+    assertTrue(counters.providerLatencyMicrosMax() <= counters.providerLatencyMicrosTotal());
+    assertTrue(counters.toString().contains("rotations=0"), counters.toString());
   }
 
   @Test
