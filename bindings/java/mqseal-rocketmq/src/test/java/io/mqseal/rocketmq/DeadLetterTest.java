@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import io.mqseal.MqsealCipher;
 import io.mqseal.MqsealProperties;
+import io.mqseal.rocketmq.common.testing.Markers;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mqseal.MqsealCipher;
+import io.mqseal.rocketmq.common.testing.Markers;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;

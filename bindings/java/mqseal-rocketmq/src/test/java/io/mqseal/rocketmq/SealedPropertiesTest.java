@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mqseal.MqsealCipher;
 import io.mqseal.MqsealProperties;
+import io.mqseal.rocketmq.common.testing.Markers;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

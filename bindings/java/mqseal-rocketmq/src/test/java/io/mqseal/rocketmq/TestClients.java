@@ -2,6 +2,7 @@ package io.mqseal.rocketmq;
 
 import io.mqseal.MqsealCipher;
 import io.mqseal.MqsealKeyring;
+import io.mqseal.rocketmq.common.testing.Markers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

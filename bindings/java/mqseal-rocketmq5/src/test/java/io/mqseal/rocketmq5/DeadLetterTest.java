@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mqseal.MqsealCipher;
 import io.mqseal.MqsealKeyring;
+import io.mqseal.rocketmq.common.testing.Markers;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -79,7 +80,8 @@ class DeadLetterTest {
         producer.send(copyWithBody(encrypted, envelope));
         stored.put(tampered, envelope);
 
-        byte[] plain = ("plaintext body " + run).getBytes(StandardCharsets.UTF_8);
+        // Sent unencrypted on purpose: the at-rest scan must find this marker.
+        byte[] plain = Markers.control().getBytes(StandardCharsets.UTF_8);
         producer.send(message(plaintext, plain));
         stored.put(plaintext, plain);
 

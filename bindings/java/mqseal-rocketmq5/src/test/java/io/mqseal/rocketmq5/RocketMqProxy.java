@@ -58,20 +58,39 @@ public final class RocketMqProxy implements BeforeAllCallback {
       harness.start(240, "--proxy");
       endpoint = harness.envValue("MQSEAL_RMQ_PROXY_ENDPOINT");
     }
-    Handle handle = new Handle(harness, endpoint);
+    Handle handle =
+        new Handle(
+            harness,
+            endpoint,
+            Path.of(harness.run(30, "store-dir").trim()),
+            Path.of(harness.run(30, "log-dir").trim()));
     TestNames.create(harness);
     current = handle;
     return handle;
   }
 
-  /** The running proxy: its gRPC endpoint, and the harness that controls it. */
+  /** The running proxy: its gRPC endpoint, directories, and the harness that controls it. */
   static final class Handle implements ExtensionContext.Store.CloseableResource {
     private final RmqHarness harness;
     private final String endpoint;
+    private final Path storeDir;
+    private final Path logDir;
 
-    Handle(RmqHarness harness, String endpoint) {
+    Handle(RmqHarness harness, String endpoint, Path storeDir, Path logDir) {
       this.harness = harness;
       this.endpoint = endpoint;
+      this.storeDir = storeDir;
+      this.logDir = logDir;
+    }
+
+    /** Returns the broker's store directory, which holds the commit log. */
+    Path storeDir() {
+      return storeDir;
+    }
+
+    /** Returns the directory of the NameServer's and proxy's logs. */
+    Path logDir() {
+      return logDir;
     }
 
     /** Returns the proxy's gRPC endpoint, {@code 127.0.0.1:PORT}. */

@@ -2,7 +2,9 @@ package io.mqseal.rocketmq5;
 
 import io.mqseal.MqsealCipher;
 import io.mqseal.MqsealKeyring;
+import io.mqseal.rocketmq.common.testing.Markers;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -90,11 +92,19 @@ final class TestClients {
     return cipher(keyring, "aes-256-gcm");
   }
 
-  /** Returns {@code size} bytes of random printable text. */
+  /**
+   * Returns a body of {@code size} bytes that starts with a fresh plaintext marker (see {@link
+   * AtRestScanTest}) and continues with random printable text; bodies shorter than a marker get a
+   * prefix of it.
+   */
   static byte[] body(int size) {
     byte[] body = new byte[size];
     for (int i = 0; i < size; i++) {
       body[i] = (byte) FILLER[RANDOM.nextInt(FILLER.length)];
+    }
+    if (size > 0) {
+      byte[] marker = Markers.plaintext().getBytes(StandardCharsets.US_ASCII);
+      System.arraycopy(marker, 0, body, 0, Math.min(marker.length, size));
     }
     return body;
   }

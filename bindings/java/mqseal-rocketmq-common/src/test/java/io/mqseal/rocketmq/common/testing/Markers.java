@@ -1,4 +1,4 @@
-package io.mqseal.rocketmq;
+package io.mqseal.rocketmq.common.testing;
 
 import java.security.SecureRandom;
 import java.util.HexFormat;
@@ -10,12 +10,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * that mqseal encrypts, and must never appear at rest. Control markers go into plain properties and
  * deliberately unencrypted bodies, and must appear, which shows that the scan finds markers.
  */
-final class Markers {
-  static final String PLAINTEXT_PREFIX = "MQSEAL-PLAIN-";
-  static final String CONTROL_PREFIX = "MQSEAL-CONTROL-";
+public final class Markers {
+  public static final String PLAINTEXT_PREFIX = "MQSEAL-PLAIN-";
+  public static final String CONTROL_PREFIX = "MQSEAL-CONTROL-";
 
   /** Hex digits after the prefix. */
-  static final int ID_LENGTH = 24;
+  public static final int ID_LENGTH = 24;
 
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final Set<String> PLAINTEXT = ConcurrentHashMap.newKeySet();
@@ -23,20 +23,20 @@ final class Markers {
 
   private Markers() {}
 
-  static String plaintext() {
+  public static String plaintext() {
     String marker = PLAINTEXT_PREFIX + id();
     PLAINTEXT.add(marker);
     return marker;
   }
 
-  static String control() {
+  public static String control() {
     String marker = CONTROL_PREFIX + id();
     CONTROL.add(marker);
     return marker;
   }
 
   /** Forgets a plaintext marker whose message never reached the broker. */
-  static void unregisterPlaintext(String marker) {
+  public static void unregisterPlaintext(String marker) {
     PLAINTEXT.remove(marker);
   }
 
@@ -44,16 +44,16 @@ final class Markers {
    * Turns a plaintext marker into a control marker, for a body the test sent unencrypted on
    * purpose: finding it shows that the scan reads message bodies, not only properties.
    */
-  static void sentUnencrypted(String marker) {
+  public static void sentUnencrypted(String marker) {
     PLAINTEXT.remove(marker);
     CONTROL.add(marker);
   }
 
-  static Set<String> plaintextMarkers() {
+  public static Set<String> plaintextMarkers() {
     return Set.copyOf(PLAINTEXT);
   }
 
-  static Set<String> controlMarkers() {
+  public static Set<String> controlMarkers() {
     return Set.copyOf(CONTROL);
   }
 
