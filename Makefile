@@ -102,7 +102,7 @@ bench-java: java-lib
 # --- Java (bindings/java, examples/java) ---------------------------------------
 # Builds mqseal-java and mqseal-rocketmq, starts a local RocketMQ (tests/rocketmq/rmq.sh),
 # runs the mqseal-rocketmq tests against it and stops it, also when a test fails.
-test-java:
+test-java: c-tools
 	scripts/test-java.sh
 
 .PHONY: test-java-grpc
@@ -117,6 +117,11 @@ test-java-grpc:
 # scans the broker's disk and logs for plaintext, compares throughput, stops RocketMQ.
 demo:
 	scripts/demo.sh
+
+# Runs the AWS KMS examples (Python and Java) against local-kms (scripts/kms-examples.sh).
+.PHONY: kms-examples
+kms-examples: c-tools
+	scripts/kms-examples.sh
 
 # --- Python (bindings/python) ------------------------------------------------------
 PYTHON ?= python3
@@ -182,7 +187,7 @@ test-interop:
 	scripts/test-interop.sh
 
 # --- Everything -----------------------------------------------------------------
-test: test-rust check-header test-c test-pkcs11 test-java-lib test-python test-java test-java-grpc test-python-rocketmq secret-hygiene test-interop
+test: test-rust check-header test-c test-pkcs11 test-java-lib test-python test-java test-java-grpc test-python-rocketmq secret-hygiene test-interop kms-examples
 
 bench:
 	$(CARGO) bench -p mqseal-core --features rustcrypto --bench envelope

@@ -2,10 +2,12 @@
 # Runs the mqseal-rocketmq tests against a real RocketMQ NameServer and Broker.
 #
 # Builds and installs mqseal-java (make java-lib), then starts RocketMQ 5.3.3 with
-# tests/rocketmq/rmq.sh in a temporary state directory on free ports. Runs the JUnit suite
-# of bindings/java/mqseal-rocketmq (with mqseal-rocketmq-common) and installs both when it
-# passes. RocketMQ is stopped on every exit, failed or not. The state directory (store and
-# broker logs) is deleted after a pass and kept after a failure.
+# tests/rocketmq/rmq.sh in a temporary state directory on free ports, and local-kms (the
+# AWS KMS test server) with tests/kms/local-kms.sh, exporting its MQSEAL_KMS_* variables.
+# Runs the JUnit suite of bindings/java/mqseal-rocketmq (with mqseal-rocketmq-common) and
+# installs both when it passes. RocketMQ and local-kms are stopped on every exit, failed or
+# not. The state directory (store and broker logs) is deleted after a pass and kept after
+# a failure.
 #
 # Usage: scripts/test-java.sh [extra Maven arguments, e.g. -Dtest=DeadLetterTest]
 # Environment: MVN (Maven command), MQSEAL_RMQ_NAMESRV_PORT and MQSEAL_RMQ_BROKER_PORT
@@ -15,6 +17,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly root
 readonly rmq="$root/tests/rocketmq/rmq.sh"
+readonly kms="$root/tests/kms/local-kms.sh"
 mvn="${MVN:-mvn}"
 
 # shellcheck source=scripts/rmq-ports.sh
@@ -24,8 +27,10 @@ make -C "$root" --no-print-directory java-lib
 
 state="$(mktemp -d "${TMPDIR:-/tmp}/mqseal-test-java.XXXXXX")"
 export MQSEAL_RMQ_DIR="$state/rmq"
+export MQSEAL_KMS_DIR="$state/kms"
 passed=0
 cleanup() {
+    "$kms" stop || echo "test-java: local-kms.sh stop failed; see $MQSEAL_KMS_DIR" >&2
     "$rmq" stop || echo "test-java: rmq.sh stop failed; check the JVMs of $MQSEAL_RMQ_DIR" >&2
     if [[ "$passed" == 1 && "${MQSEAL_KEEP_RMQ_DIR:-0}" != 1 ]]; then
         rm -rf -- "$state"
@@ -35,6 +40,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+"$kms" start
+eval "$("$kms" env)"
 choose_ports test-java
 "$rmq" start
 eval "$("$rmq" env)"

@@ -34,6 +34,8 @@ final class TestTopics {
   static final String UNGUARDED = topic("unguarded");
   static final String LITE_PULL = topic("litepull");
   static final String NAMESPACED = topic("namespaced");
+  static final String KMS_OUTAGE = topic("kmsoutage");
+  static final String KMS_DISABLED = topic("kmsdisabled");
 
   private TestTopics() {}
 
@@ -64,7 +66,9 @@ final class TestTopics {
                 SEALED,
                 GUARDED,
                 UNGUARDED,
-                LITE_PULL));
+                LITE_PULL,
+                KMS_OUTAGE,
+                KMS_DISABLED));
     topics.add(NAMESPACE + "%" + NAMESPACED);
     return topics;
   }
