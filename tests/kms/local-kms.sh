@@ -105,15 +105,31 @@ call() {
 }
 
 start() {
-    local bin port pid
+    local bin
     bin="$(binary)"
     if [[ -f "$DIR/pid" ]] && kill -0 "$(cat "$DIR/pid")" 2>/dev/null; then
         die "a server already runs from $DIR (pid $(cat "$DIR/pid")); stop it first"
     fi
     # A restart keeps the data directory, so keys, aliases and their states survive.
     [[ -f "$DIR/seed.yaml" ]] || seed
-    port="$(pick_port)"
     mkdir -p "$DIR/data"
+    # Another process may take the chosen port before local-kms binds it, and local-kms
+    # then exits; each new attempt picks another free port.
+    for attempt in 1 2 3 4 5; do
+        if launch "$bin"; then
+            return
+        fi
+        echo "local-kms.sh: attempt $attempt failed; log follows" >&2
+        tail -n 5 "$DIR/server.log" >&2 || true
+        rm -f "$DIR/port"
+    done
+    die "local-kms did not start after 5 attempts; its log is $DIR/server.log"
+}
+
+# Starts local-kms once; fails when it exits or does not answer within 10 seconds.
+launch() {
+    local bin="$1" port pid
+    port="$(pick_port)"
     PORT="$port" KMS_SEED_PATH="$DIR/seed.yaml" KMS_DATA_PATH="$DIR/data" \
         KMS_REGION="$REGION" KMS_ACCOUNT_ID="$ACCOUNT" \
         nohup "$bin" >"$DIR/server.log" 2>&1 &
@@ -124,14 +140,14 @@ start() {
         if call ListKeys '{}' >/dev/null 2>&1; then
             write_env "$port"
             echo "local-kms.sh: local-kms runs on 127.0.0.1:$port (pid $pid, state $DIR)" >&2
-            return
+            return 0
         fi
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
-    tail -n 20 "$DIR/server.log" >&2 || true
     kill "$pid" 2>/dev/null || true
-    die "local-kms did not answer on port $port; its log is $DIR/server.log"
+    rm -f "$DIR/pid"
+    return 1
 }
 
 write_env() {

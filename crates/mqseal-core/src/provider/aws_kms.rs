@@ -18,6 +18,7 @@ use std::time::Duration;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
+use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_kms::Client;
 use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::Blob;
@@ -218,7 +219,9 @@ where
             ),
         ),
         SdkError::DispatchFailure(dispatch) => {
-            let code = if dispatch.is_timeout() {
+            let code = if let Some(code) = credentials_failure(&err) {
+                code
+            } else if dispatch.is_timeout() {
                 ErrorCode::ProviderTimeout
             } else {
                 ErrorCode::ProviderUnavailable
@@ -246,6 +249,24 @@ where
             format!("AWS KMS {operation} for key {key} returned a response that could not be read"),
         ),
     }
+}
+
+/// Returns the code for an error caused by the AWS credential chain: permanent when the
+/// chain found no credentials or is misconfigured, since a retry finds none either.
+fn credentials_failure(err: &(dyn std::error::Error + 'static)) -> Option<ErrorCode> {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if let Some(credentials) = e.downcast_ref::<CredentialsError>() {
+            return Some(match credentials {
+                CredentialsError::CredentialsNotLoaded(_)
+                | CredentialsError::InvalidConfiguration(_) => ErrorCode::ProviderDenied,
+                CredentialsError::ProviderTimedOut(_) => ErrorCode::ProviderTimeout,
+                _ => ErrorCode::ProviderUnavailable,
+            });
+        }
+        current = e.source();
+    }
+    None
 }
 
 /// Returns the mqseal code and the advice for a KMS error code and HTTP status.
@@ -434,6 +455,33 @@ mod tests {
         ] {
             assert!(!is_kms_key_id(id), "{id}");
         }
+    }
+
+    #[test]
+    fn missing_credentials_are_permanent() {
+        let cases = [
+            (
+                CredentialsError::not_loaded("no providers in chain provided credentials"),
+                ErrorCode::ProviderDenied,
+            ),
+            (
+                CredentialsError::invalid_configuration("bad profile"),
+                ErrorCode::ProviderDenied,
+            ),
+            (
+                CredentialsError::provider_timed_out(Duration::from_secs(1)),
+                ErrorCode::ProviderTimeout,
+            ),
+            (
+                CredentialsError::provider_error("metadata service failed"),
+                ErrorCode::ProviderUnavailable,
+            ),
+        ];
+        for (error, expected) in cases {
+            assert_eq!(credentials_failure(&error), Some(expected), "{error}");
+        }
+        let other = std::io::Error::other("connection refused");
+        assert_eq!(credentials_failure(&other), None);
     }
 
     #[test]
