@@ -18,7 +18,10 @@ final class ViewDecryptor {
   private final Function<MessageView, String> logicalTopic;
 
   /**
-   * @param logicalTopic returns the topic bound into the context of a delivered message
+   * @param logicalTopic returns the topic bound into the context of a delivered message. Views
+   *     redelivered after a failure or an expired invisible duration carry the original topic
+   *     (tested against the 5.3.3 proxy). NOTE: clients with a namespace in their {@code
+   *     ClientConfiguration} are untested; the producer binds the topic without the namespace.
    */
   ViewDecryptor(
       MqsealCipher cipher, boolean allowUnencrypted, Function<MessageView, String> logicalTopic) {
