@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard};
 use std::thread;
+use std::time::Duration;
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
@@ -389,6 +390,17 @@ fn rotation_adds_a_version_and_old_envelopes_still_decrypt() {
     let c = cipher(vec![p.clone()], &[&key_id]);
     let old = encrypt(&c, b"before rotation");
     assert_eq!(p.primary_version(&key_id).expect("primary"), Some(1));
+    // A producer that checks the primary version before every message.
+    let checking = Cipher::new(
+        CipherConfig {
+            key_ids: vec![key_id.clone()],
+            rotation_check: Duration::from_millis(1),
+            ..CipherConfig::default()
+        },
+        vec![p.clone()],
+    )
+    .expect("cipher");
+    encrypt(&checking, b"before rotation");
 
     // Another process (here: another provider) adds version 2.
     let operator = provider();
@@ -402,6 +414,9 @@ fn rotation_adds_a_version_and_old_envelopes_still_decrypt() {
     );
     c.rotate();
     let new = encrypt(&c, b"after rotation");
+    thread::sleep(Duration::from_millis(20));
+    let checked = encrypt(&checking, b"after rotation");
+    assert_eq!(checking.counters().rotations, 1);
 
     let consumer = cipher(vec![provider()], &[]);
     let a = decrypt(&consumer, &old).expect("old envelope");
@@ -414,6 +429,8 @@ fn rotation_adds_a_version_and_old_envelopes_still_decrypt() {
         (b.body.as_slice(), b.info.key_version),
         (&b"after rotation"[..], 2)
     );
+    let checked = decrypt(&consumer, &checked).expect("envelope after the check");
+    assert_eq!(checked.info.key_version, 2);
 
     let e = p
         .generate_key(&key_id)
