@@ -90,9 +90,9 @@ class DeadLetterTest {
     Inbox inbox = new Inbox();
     DecryptionMetricsHook metrics = new DecryptionMetricsHook();
     DefaultMQPushConsumer consumer =
-        concurrentConsumer(group, TestTopics.DEAD_LETTER, cipher, inbox, metrics);
+        TestClients.decryptingConsumer(group, TestTopics.DEAD_LETTER, cipher, inbox, metrics);
     DefaultMQPushConsumer copyConsumer =
-        concurrentConsumer(
+        TestClients.decryptingConsumer(
             copyGroup, TestTopics.DEAD_LETTER_COPY, cipher, inbox, new DecryptionMetricsHook());
 
     String goodKey = TestClients.uniqueId("good");
@@ -159,7 +159,7 @@ class DeadLetterTest {
     // The consumer gets the rotated key; the dead-lettered message is re-sent and decrypts.
     Inbox restoredInbox = new Inbox();
     DefaultMQPushConsumer restored =
-        concurrentConsumer(
+        TestClients.decryptingConsumer(
             group,
             TestTopics.DEAD_LETTER,
             rotatedCipher,
@@ -308,25 +308,6 @@ class DeadLetterTest {
     } finally {
       consumer.shutdown();
     }
-  }
-
-  private static DefaultMQPushConsumer concurrentConsumer(
-      String group, String topic, MqsealCipher cipher, Inbox inbox, DecryptionMetricsHook metrics)
-      throws Exception {
-    DefaultMQPushConsumer consumer = TestClients.pushConsumer(group);
-    consumer.subscribe(topic, "*");
-    consumer.registerConsumeMessageHook(metrics);
-    consumer.registerMessageListener(
-        DecryptingMessageListenerConcurrently.builder(
-                cipher,
-                consumer,
-                (messages, context) -> {
-                  inbox.addAll(messages);
-                  return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
-                })
-            .build());
-    consumer.start();
-    return consumer;
   }
 
   /** Returns an envelope for {@code topic} with its last byte, part of the tag, flipped. */

@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
-import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.common.MixAll;
 import org.apache.rocketmq.common.message.Message;
@@ -78,7 +77,7 @@ class KmsFaultTest {
 
         // A consumer with an empty cache cannot unwrap anything while local-kms is down.
         consumer =
-            consumer(
+            TestClients.decryptingConsumer(
                 TestTopics.group("kms-outage"),
                 TestTopics.KMS_OUTAGE,
                 consumerCipher,
@@ -150,7 +149,7 @@ class KmsFaultTest {
         LocalKms.disable(keyB);
         disabled = true;
         consumer =
-            consumer(
+            TestClients.decryptingConsumer(
                 group, TestTopics.KMS_DISABLED, consumerCipher, inbox, new DecryptionMetricsHook());
 
         Map<String, MessageExt> dead = new HashMap<>();
@@ -202,24 +201,5 @@ class KmsFaultTest {
     String key = TestClients.uniqueId("kms");
     assertNotNull(producer.send(new Message(topic, "tagA", key, body)));
     sent.put(key, TestClients.sha256(body));
-  }
-
-  private static DefaultMQPushConsumer consumer(
-      String group, String topic, MqsealCipher cipher, Inbox inbox, DecryptionMetricsHook metrics)
-      throws Exception {
-    DefaultMQPushConsumer consumer = TestClients.pushConsumer(group);
-    consumer.subscribe(topic, "*");
-    consumer.registerConsumeMessageHook(metrics);
-    consumer.registerMessageListener(
-        DecryptingMessageListenerConcurrently.builder(
-                cipher,
-                consumer,
-                (messages, context) -> {
-                  inbox.addAll(messages);
-                  return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
-                })
-            .build());
-    consumer.start();
-    return consumer;
   }
 }

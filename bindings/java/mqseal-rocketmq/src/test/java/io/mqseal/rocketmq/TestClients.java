@@ -15,6 +15,7 @@ import java.security.SecureRandom;
 import java.util.HexFormat;
 import org.apache.rocketmq.client.consumer.DefaultLitePullConsumer;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.TransactionMQProducer;
 import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
@@ -56,6 +57,29 @@ final class TestClients {
     consumer.setPollNameServerInterval(1_000);
     consumer.setConsumeThreadMin(2);
     consumer.setConsumeThreadMax(4);
+    return consumer;
+  }
+
+  /**
+   * Returns a started push consumer of {@code topic} whose {@link
+   * DecryptingMessageListenerConcurrently} hands every decrypted message to {@code inbox}.
+   */
+  static DefaultMQPushConsumer decryptingConsumer(
+      String group, String topic, MqsealCipher cipher, Inbox inbox, DecryptionMetricsHook metrics)
+      throws Exception {
+    DefaultMQPushConsumer consumer = TestClients.pushConsumer(group);
+    consumer.subscribe(topic, "*");
+    consumer.registerConsumeMessageHook(metrics);
+    consumer.registerMessageListener(
+        DecryptingMessageListenerConcurrently.builder(
+                cipher,
+                consumer,
+                (messages, context) -> {
+                  inbox.addAll(messages);
+                  return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+                })
+            .build());
+    consumer.start();
     return consumer;
   }
 
