@@ -24,8 +24,8 @@ source "$root/scripts/rmq-ports.sh"
 
 echo "demo: building mqseal-java, mqseal-rocketmq and the example" >&2
 make -C "$root" --no-print-directory java-lib
-"$mvn" -B -q -f "$root/bindings/java/pom.xml" -pl mqseal-rocketmq-common,mqseal-rocketmq install -DskipTests
-"$mvn" -B -q -f "$example/pom.xml" package
+"$mvn" -B -q -Dstyle.color=never -f "$root/bindings/java/pom.xml" -pl mqseal-rocketmq-common,mqseal-rocketmq install -DskipTests
+"$mvn" -B -q -Dstyle.color=never -f "$example/pom.xml" package
 
 state="$(mktemp -d "${TMPDIR:-/tmp}/mqseal-demo.XXXXXX")"
 export MQSEAL_RMQ_DIR="$state/rmq"

@@ -18,7 +18,7 @@ venv="$root/build/venv-kms-example"
 
 make -C "$root" --no-print-directory java-lib
 example="$root/examples/java"
-"$mvn" -B -q -f "$example/pom.xml" package
+"$mvn" -B -q -Dstyle.color=never -f "$example/pom.xml" package
 
 state="$(mktemp -d "${TMPDIR:-/tmp}/mqseal-kms-examples.XXXXXX")"
 export MQSEAL_KMS_DIR="$state"

@@ -56,7 +56,7 @@ log() {
 log "building the CLI, the C library, the Java modules, the Python wheel and the C leg"
 cargo build --release -q -p mqseal-cli -p mqseal-ffi --manifest-path "$root/Cargo.toml"
 make -C "$root" --no-print-directory java-lib
-"$mvn" -B -q -f "$root/bindings/java/pom.xml" -pl mqseal-rocketmq,mqseal-rocketmq5 -am install \
+"$mvn" -B -q -Dstyle.color=never -f "$root/bindings/java/pom.xml" -pl mqseal-rocketmq,mqseal-rocketmq5 -am install \
     -DskipTests
 wheel="$(PYTHON="$python" "$root/bindings/python/build-wheel.sh")"
 [[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
@@ -67,7 +67,7 @@ wheel="$(PYTHON="$python" "$root/bindings/python/build-wheel.sh")"
 state="$(mktemp -d "${TMPDIR:-/tmp}/mqseal-test-interop.XXXXXX")"
 export MQSEAL_RMQ_DIR="$state/rmq"
 mkdir -p "$state/c" "$state/results" "$state/home"
-"$mvn" -B -q -f "$root/tests/interop/java/pom.xml" clean package dependency:build-classpath \
+"$mvn" -B -q -Dstyle.color=never -f "$root/tests/interop/java/pom.xml" clean package dependency:build-classpath \
     -Dmdep.outputFile="$state/java.classpath"
 java_classpath="$root/tests/interop/java/target/classes:$(cat "$state/java.classpath")"
 libdir="$root/target/release"

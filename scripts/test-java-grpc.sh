@@ -41,5 +41,5 @@ choose_proxy_ports test-java-grpc
 "$rmq" start --proxy
 eval "$("$rmq" env)"
 
-"$mvn" -B -f "$root/bindings/java/pom.xml" -pl mqseal-rocketmq-common,mqseal-rocketmq5 install "$@"
+"$mvn" -B -Dstyle.color=never -f "$root/bindings/java/pom.xml" -pl mqseal-rocketmq-common,mqseal-rocketmq5 install "$@"
 passed=1

@@ -47,5 +47,5 @@ choose_ports test-java
 eval "$("$rmq" env)"
 export MQSEAL_RMQ_NAMESRV="$MQSEAL_RMQ_NAMESRV_ADDR"
 
-"$mvn" -B -f "$root/bindings/java/pom.xml" -pl mqseal-rocketmq-common,mqseal-rocketmq install "$@"
+"$mvn" -B -Dstyle.color=never -f "$root/bindings/java/pom.xml" -pl mqseal-rocketmq-common,mqseal-rocketmq install "$@"
 passed=1
