@@ -22,8 +22,9 @@ Exit codes:
   17  usage or size limit exceeded
   70  internal error (a bug in mqseal)";
 
-/// Encrypts and decrypts Apache RocketMQ message bodies with mqseal envelopes, and
-/// manages local keyring files.
+/// Encrypts and decrypts Apache RocketMQ message bodies with mqseal envelopes, with keys
+/// in a local keyring file, a PKCS#11 token or AWS KMS, and manages keyring and PKCS#11
+/// keys.
 #[derive(Debug, Parser)]
 #[command(name = "mqseal", version, after_help = EXIT_CODES_HELP)]
 pub struct Cli {

@@ -4,9 +4,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use mqseal_core::LocalKeyring;
 use mqseal_core::config::{ProviderConfig, Settings};
 use mqseal_core::provider::KeyringFile;
+use mqseal_core::{Error, ErrorCode, LocalKeyring};
 use zeroize::Zeroizing;
 
 use crate::cli::{KeyNameArgs, KeySource, ListArgs};
@@ -31,7 +31,9 @@ fn key_store(source: &KeySource, command: &str) -> Result<KeyStore, CliError> {
     let text = fs::read_to_string(config)
         .map_err(|e| CliError::io("read configuration file", config, &e))?;
     // The first keyring or PKCS#11 token in the provider list holds the keys.
-    for provider in Settings::parse(&text)?.providers {
+    let providers = Settings::parse(&text)?.providers;
+    let names: Vec<&str> = providers.iter().map(ProviderConfig::name).collect();
+    for provider in providers {
         match provider {
             ProviderConfig::Keyring { path } => return Ok(KeyStore::Keyring(path)),
             #[cfg(feature = "pkcs11")]
@@ -43,16 +45,27 @@ fn key_store(source: &KeySource, command: &str) -> Result<KeyStore, CliError> {
             _ => {}
         }
     }
-    Err(unsupported_provider(command, config))
+    Err(unsupported_provider(command, config, &names))
 }
 
-fn unsupported_provider(command: &str, config: &Path) -> CliError {
-    CliError::Usage(format!(
-        "{command} works on a keyring or a PKCS#11 token, but {} selects another provider \
-         (or this build lacks the pkcs11 feature); manage those keys with that provider's \
-         own tools",
-        config.display()
-    ))
+/// Returns the configuration error (exit code 10) for a `--config` whose provider list
+/// has no keyring and no PKCS#11 token that this build can open.
+fn unsupported_provider(command: &str, config: &Path, names: &[&str]) -> CliError {
+    let mut message = format!(
+        "{command} --config needs a keyring or pkcs11 provider in the provider list, but {} \
+         lists {}",
+        config.display(),
+        names.join(", ")
+    );
+    if names.contains(&"pkcs11") {
+        message.push_str("; this build lacks the pkcs11 feature, so rebuild mqseal with it");
+    }
+    if names.contains(&"aws-kms") {
+        message.push_str(
+            "; AWS KMS keys are created and rotated in the KMS itself (console, CLI or API)",
+        );
+    }
+    CliError::Core(Error::new(ErrorCode::InvalidConfig, message))
 }
 
 /// Adds key NAME with version 1: to the keyring file, which gets mode 0600 if created,

@@ -1,6 +1,6 @@
 //! `mqseal`: the command-line tool of mqseal.
 //!
-//! Manages local keyring files and encrypts, decrypts, inspects and re-wraps envelopes.
+//! Manages keyring and PKCS#11 keys and encrypts, decrypts, inspects and re-wraps envelopes.
 //! Errors go to standard error as `mqseal: <message>`, and the exit code names the
 //! error kind (see [`error::exit_code`] and `docs/CLI.md`).
 

@@ -633,6 +633,49 @@ fn io_and_key_errors_have_codes() {
 }
 
 #[test]
+fn key_commands_reject_kms_only_config() {
+    let s = Session::new();
+    s.keygen("orders");
+    s.write(
+        "kms.conf",
+        b"provider = aws-kms\naws_kms.region = eu-west-1\nkey_id = alias/orders\n",
+    );
+    for command in ["keygen", "rotate"] {
+        let output = s.run(&[command, "--config", "kms.conf", "--name", "orders"]);
+        assert_failure(&output, 10);
+        let stderr = stderr_of(&output);
+        assert!(
+            stderr.contains("keyring or pkcs11 provider"),
+            "stderr: {stderr}"
+        );
+        assert!(
+            stderr.contains("created and rotated in the KMS"),
+            "stderr: {stderr}"
+        );
+        assert!(
+            !stderr.contains("lacks the pkcs11 feature"),
+            "stderr: {stderr}"
+        );
+    }
+    let list = s.run(&["list", "--config", "kms.conf"]);
+    assert_failure(&list, 10);
+
+    s.write(
+        "unknown.conf",
+        b"keyring.path = dev.keyring\nkeyring.mode = 0600\n",
+    );
+    let unknown = s.run(&["list", "--config", "unknown.conf"]);
+    assert_failure(&unknown, 10);
+    let stderr = stderr_of(&unknown);
+    assert!(stderr.contains("\"keyring.mode\""), "stderr: {stderr}");
+    assert!(
+        stderr.contains("crates/mqseal-core/src/config.rs"),
+        "stderr: {stderr}"
+    );
+    s.finish();
+}
+
+#[test]
 fn help_lists_exit_codes() {
     let s = Session::new();
     s.keygen("orders");

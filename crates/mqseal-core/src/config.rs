@@ -421,7 +421,7 @@ fn apply(cfg: &mut CipherConfig, key: &str, value: &str) -> Result<()> {
         "context.store" => cfg.store_context = boolean(key, value)?,
         _ => {
             return Err(Error::config(format!(
-                "unknown setting {key:?}; see the configuration reference"
+                "unknown setting {key:?}; the settings table with every key is at the top of crates/mqseal-core/src/config.rs"
             )));
         }
     }
