@@ -204,7 +204,11 @@ where
         SdkError::ServiceError(service) => {
             let inner = service.err();
             let code = inner.code().unwrap_or("unknown");
-            let detail = inner.message().unwrap_or("no message");
+            // KMS messages often end in a period, and the advice follows after "; ".
+            let detail = inner
+                .message()
+                .unwrap_or("no message")
+                .trim_end_matches('.');
             let status = service.raw().status().as_u16();
             let (error_code, advice) = classify(code, status);
             Error::new(
@@ -231,7 +235,7 @@ where
                 format!(
                     "AWS KMS {operation} for key {key} could not be sent: {}; check aws_kms.endpoint, \
                      the network and the AWS credential chain",
-                    aws_sdk_kms::error::DisplayErrorContext(&err)
+                    error_chain(&err)
                 ),
             )
         }
@@ -239,7 +243,7 @@ where
             ErrorCode::ProviderDenied,
             format!(
                 "AWS KMS {operation} for key {key} could not be built: {}; check the key id and the AWS configuration",
-                aws_sdk_kms::error::DisplayErrorContext(&err)
+                error_chain(&err)
             ),
         ),
         // A response that could not be read does not show the key is unusable, and its body may
@@ -249,6 +253,33 @@ where
             format!("AWS KMS {operation} for key {key} returned a response that could not be read"),
         ),
     }
+}
+
+/// Longest error chain, in characters, that `error_chain` returns.
+const MAX_ERROR_CHAIN_CHARS: usize = 400;
+
+/// Joins the Display text of `err` and its sources with ": ", skipping a source whose
+/// text the previous one already contains, capped at `MAX_ERROR_CHAIN_CHARS`. The SDK's
+/// Debug output is never used: it dumps connector structures and HTTP headers.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(err);
+    while let Some(e) = current {
+        let text = e.to_string();
+        let text = text.trim();
+        let repeated = parts.last().is_some_and(|last| last.contains(text));
+        if !text.is_empty() && !repeated {
+            parts.push(text.to_owned());
+        }
+        current = e.source();
+    }
+    let chain = parts.join(": ");
+    if chain.chars().count() <= MAX_ERROR_CHAIN_CHARS {
+        return chain;
+    }
+    let mut capped: String = chain.chars().take(MAX_ERROR_CHAIN_CHARS).collect();
+    capped.push_str("...");
+    capped
 }
 
 /// Returns the code for an error caused by the AWS credential chain: permanent when the
@@ -482,6 +513,67 @@ mod tests {
         }
         let other = std::io::Error::other("connection refused");
         assert_eq!(credentials_failure(&other), None);
+    }
+
+    /// An error with a source, standing in for the SDK's nested transport errors.
+    #[derive(Debug)]
+    struct Nested {
+        text: String,
+        source: Option<Box<Nested>>,
+    }
+
+    impl fmt::Display for Nested {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(&self.text)
+        }
+    }
+
+    impl std::error::Error for Nested {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.source
+                .as_deref()
+                .map(|e| e as &(dyn std::error::Error + 'static))
+        }
+    }
+
+    fn nested(texts: &[&str]) -> Nested {
+        let mut error: Option<Nested> = None;
+        for text in texts.iter().rev() {
+            error = Some(Nested {
+                text: (*text).to_owned(),
+                source: error.map(Box::new),
+            });
+        }
+        error.expect("at least one text")
+    }
+
+    #[test]
+    fn error_chain_joins_sources() {
+        let err = nested(&[
+            "dispatch failure",
+            " io error ",
+            "client error (Connect)",
+            "Connect",
+            "tcp connect error: Connection refused (os error 111)",
+            "Connection refused (os error 111)",
+        ]);
+        let chain = error_chain(&err);
+        assert_eq!(
+            chain,
+            "dispatch failure: io error: client error (Connect): tcp connect error: Connection \
+             refused (os error 111)"
+        );
+        assert!(!chain.contains("Nested"), "{chain}");
+    }
+
+    #[test]
+    fn error_chain_is_capped() {
+        let long = "x".repeat(3 * MAX_ERROR_CHAIN_CHARS);
+        let err = nested(&["dispatch failure", &long]);
+        let chain = error_chain(&err);
+        assert_eq!(chain.chars().count(), MAX_ERROR_CHAIN_CHARS + 3);
+        assert!(chain.starts_with("dispatch failure: x"), "{chain}");
+        assert!(chain.ends_with("..."), "{chain}");
     }
 
     #[test]
