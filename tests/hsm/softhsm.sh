@@ -58,6 +58,10 @@ init_token() {
 cmd_init() {
     command -v softhsm2-util >/dev/null 2>&1 ||
         die "softhsm2-util not found; install SoftHSM2 with scripts/install-tools.sh (Debian package softhsm2)"
+    if [ -n "${MQSEAL_CLI:-}" ] && [ ! -x "$MQSEAL_CLI" ]; then
+        die "MQSEAL_CLI=$MQSEAL_CLI is not an executable file; build it with \
+cargo build --release -p mqseal-cli and set MQSEAL_CLI=target/release/mqseal"
+    fi
     local module
     module=$(find_module)
     rm -rf "$dir"

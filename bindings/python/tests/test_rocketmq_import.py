@@ -16,7 +16,9 @@ def test_import_without_client_names_extra():
         import mqseal.rocketmq  # noqa: F401
     message = str(raised.value)
     assert "rocketmq-python-client" in message
-    assert "pip install 'mqseal[rocketmq]'" in message
+    assert "constraints-rocketmq.txt" in message
+    assert '"$(bindings/python/build-wheel.sh)[rocketmq]"' in message
+    assert "pip install 'mqseal[rocketmq]'" not in message
 
 
 def test_core_import_does_not_need_client():

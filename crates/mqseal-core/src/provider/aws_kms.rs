@@ -255,7 +255,7 @@ where
     }
 }
 
-/// Longest error chain, in characters, that `error_chain` returns.
+/// Maximum length, in characters, of the text that `error_chain` returns.
 const MAX_ERROR_CHAIN_CHARS: usize = 400;
 
 /// Joins the Display text of `err` and its sources with ": ", skipping a source whose

@@ -3,8 +3,10 @@
 The client talks to a RocketMQ 5.x proxy. ``EncryptingProducer`` encrypts before sending,
 ``DecryptingSimpleConsumer`` and ``DecryptingMessageListener`` (for ``PushConsumer``)
 decrypt after receiving, and ``DecryptingTransactionChecker`` decrypts half messages for
-transaction checks. Install the client with ``pip install 'mqseal[rocketmq]'``; the tested
-versions are pinned in ``bindings/python/constraints-rocketmq.txt``. See ``docs/PYTHON.md``.
+transaction checks. mqseal is not on PyPI: install the locally built wheel with its
+``rocketmq`` extra, ``pip install -c bindings/python/constraints-rocketmq.txt
+"$(bindings/python/build-wheel.sh)[rocketmq]"``, which pins the tested versions. See
+``docs/PYTHON.md``.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ except ImportError as _error:
     raise ImportError(
         "mqseal.rocketmq needs the official RocketMQ 5.x gRPC client, PyPI package "
         "'rocketmq-python-client' (module rocketmq with ClientConfiguration), which is not "
-        "installed or is shadowed by another 'rocketmq' package; install it with: "
-        "pip install 'mqseal[rocketmq]'"
+        "installed or is shadowed by another 'rocketmq' package; install the mqseal wheel "
+        "with its rocketmq extra, from the repository root: pip install -c "
+        "bindings/python/constraints-rocketmq.txt \"$(bindings/python/build-wheel.sh)[rocketmq]\""
     ) from _error
 
 from ._checks import (
