@@ -127,9 +127,14 @@ def kms_producer(client_producer, kms):
 
 @pytest.fixture
 def flaky_reader(kms):
-    """A decrypt-only cipher over the KMS whose first unwrap fails, with no key cache."""
+    """A decrypt-only cipher over the KMS whose first unwrap fails, with no key cache.
+
+    ``retry.max_attempts = 1`` turns off the provider retries inside the cipher, so the
+    failed unwrap reaches the consumer as a retryable error and RocketMQ redelivers.
+    """
     kms.unavailable = 1
-    with mqseal.Cipher(key_providers=[kms], cache_capacity=0) as cipher:
+    config = "provider = callback\ncache.capacity = 0\nretry.max_attempts = 1\n"
+    with mqseal.Cipher.from_config(config, key_provider=kms) as cipher:
         yield cipher
     kms.unavailable = 0
 
