@@ -9,7 +9,7 @@
 #   tests/kms/local-kms.sh disable|enable KEY_ID    disables or enables a key
 #   tests/kms/local-kms.sh point ALIAS KEY_ID       points an alias at another key
 #
-# DIR is $MQSEAL_KMS_DIR (default build/local-kms); each directory holds one server, so
+# DIR is $MQSEAL_KMS_DIR (default build/local-kms); each directory contains one server, so
 # parallel tests use one directory each. MQSEAL_KMS_PORT fixes the port; otherwise a free
 # one is picked. The seed has two symmetric keys, A and B, and alias/mqseal-test pointing
 # at A; their backing keys are drawn from /dev/urandom at every seed.
@@ -126,7 +126,7 @@ start() {
     die "local-kms did not start after 5 attempts; its log is $DIR/server.log"
 }
 
-# Starts local-kms once; fails when it exits or does not answer within 10 seconds.
+# Starts local-kms once; fails when it exits or does not respond within 10 seconds.
 launch() {
     local bin="$1" port pid
     port="$(pick_port)"

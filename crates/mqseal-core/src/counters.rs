@@ -91,13 +91,13 @@ pub struct CounterSnapshot {
     pub provider_permanent_failures: u64,
     /// Total time of provider requests, in microseconds.
     pub provider_latency_us_total: u64,
-    /// Longest provider request, in microseconds.
+    /// Maximum time of one provider request, in microseconds.
     pub provider_latency_us_max: u64,
     /// Times a provider's circuit breaker opened.
     pub breaker_opens: u64,
     /// Calls rejected at once because a circuit breaker was open.
     pub breaker_rejections: u64,
-    /// Unwraps answered from the negative cache of unusable wrapped keys.
+    /// Unwraps served from the negative cache of unusable wrapped keys.
     pub negative_cache_hits: u64,
     /// Producer data keys replaced because a rotation check found a new primary KEK.
     pub rotations: u64,

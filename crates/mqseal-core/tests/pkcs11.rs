@@ -307,7 +307,7 @@ fn kek_value_cannot_leave_the_token() {
         .expect("find the KEK");
     assert_eq!(objects.len(), 1);
     let kek = objects[0];
-    // C_GetAttributeValue on CKA_VALUE answers CKR_ATTRIBUTE_SENSITIVE.
+    // C_GetAttributeValue on CKA_VALUE returns CKR_ATTRIBUTE_SENSITIVE.
     let info = s
         .get_attribute_info(kek, &[AttributeType::Value])
         .expect("attribute info");
@@ -339,7 +339,7 @@ fn kek_value_cannot_leave_the_token() {
             "{expected:?} missing from {attrs:?}"
         );
     }
-    // Nor can it be wrapped out under a key the caller knows.
+    // Nor can it be wrapped out under a key the caller has.
     let outer = s
         .generate_key(
             &Mechanism::AesKeyGen,

@@ -121,7 +121,7 @@ impl fmt::Debug for Resilient {
     }
 }
 
-/// What the breaker decided about a call.
+/// Decision of the circuit breaker about one call.
 enum Admission {
     /// The breaker is closed.
     Normal,
